@@ -1,0 +1,167 @@
+package impl
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"slices"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// FS is the seam between the store and the file system. The store performs
+// every file operation and takes every lock through it, so that a controlled
+// scheduler, a fault injector or a crash simulator can stand behind it
+// without any change to the store. OS is the default.
+//
+// Errors follow package os: a missing name matches fs.ErrNotExist, an
+// existing one fs.ErrExist, and an implementation may wrap a syscall.Errno.
+type FS interface {
+	// OpenFile opens name like os.OpenFile. The store always passes
+	// O_NOFOLLOW and O_CLOEXEC; a directory is opened with O_DIRECTORY to be
+	// synced.
+	OpenFile(name string, flag int, perm fs.FileMode) (File, error)
+	// Rename atomically replaces newpath with oldpath.
+	Rename(oldpath, newpath string) error
+	// RenameNoReplace atomically renames oldpath to newpath, failing with an
+	// error matching fs.ErrExist if newpath exists.
+	RenameNoReplace(oldpath, newpath string) error
+	// Remove removes a file.
+	Remove(name string) error
+	// ReadDir returns the names in the directory, sorted.
+	ReadDir(name string) ([]string, error)
+	// Lstat describes name without following a symbolic link.
+	Lstat(name string) (fs.FileInfo, error)
+	// Lock blocks until it holds the lock called name, of the given kind,
+	// and returns the function that releases it.
+	Lock(name string, kind LockKind) (unlock func() error, err error)
+}
+
+// File is an open file.
+type File interface {
+	io.Reader
+	io.Writer
+	Sync() error
+	Close() error
+}
+
+// LockKind says what a lock excludes.
+type LockKind uint8
+
+const (
+	// FileLock is an exclusive advisory lock (flock) on the file called
+	// name, created 0600 if missing. It excludes every process.
+	FileLock LockKind = iota
+	// ProcessLock is an exclusive in-memory lock shared by every user of the
+	// same FS value: within a process it excludes every store opened on
+	// OS, across processes it excludes nothing.
+	ProcessLock
+	// ProcessSharedLock is the shared (reader) side of ProcessLock.
+	ProcessSharedLock
+)
+
+// OS is the real file system.
+var OS FS = &osFS{}
+
+type osFS struct {
+	mu    sync.Mutex
+	procs map[string]*sync.RWMutex
+}
+
+func (*osFS) OpenFile(name string, flag int, perm fs.FileMode) (File, error) {
+	f, err := os.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err // a nil *os.File must not become a non-nil File
+	}
+	return f, nil
+}
+
+func (*osFS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
+
+func (*osFS) RenameNoReplace(oldpath, newpath string) error {
+	err := unix.Renameat2(unix.AT_FDCWD, oldpath, unix.AT_FDCWD, newpath, unix.RENAME_NOREPLACE)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS):
+		// The file system cannot rename without replacing: link(2) fails
+		// with EEXIST just as atomically; the temporary name then goes.
+		if err := os.Link(oldpath, newpath); err != nil {
+			return err
+		}
+		return os.Remove(oldpath)
+	}
+	return &os.LinkError{Op: "renameat2", Old: oldpath, New: newpath, Err: err}
+}
+
+func (*osFS) Remove(name string) error { return syscallRemove(name) }
+
+// syscallRemove unlinks a file (never a directory, unlike os.Remove).
+func syscallRemove(name string) error {
+	if err := unix.Unlink(name); err != nil {
+		return &os.PathError{Op: "unlink", Path: name, Err: err}
+	}
+	return nil
+}
+
+func (*osFS) ReadDir(name string) ([]string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	names, err := f.Readdirnames(-1)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	slices.Sort(names)
+	return names, err
+}
+
+func (*osFS) Lstat(name string) (fs.FileInfo, error) { return os.Lstat(name) }
+
+func (o *osFS) Lock(name string, kind LockKind) (func() error, error) {
+	if kind != FileLock {
+		o.mu.Lock()
+		if o.procs == nil {
+			o.procs = make(map[string]*sync.RWMutex)
+		}
+		m := o.procs[name]
+		if m == nil {
+			m = new(sync.RWMutex)
+			o.procs[name] = m
+		}
+		o.mu.Unlock()
+		if kind == ProcessSharedLock {
+			m.RLock()
+			return func() error { m.RUnlock(); return nil }, nil
+		}
+		m.Lock()
+		return func() error { m.Unlock(); return nil }, nil
+	}
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, &os.PathError{Op: "flock", Path: name, Err: err}
+	}
+	return func() error {
+		// Closing the descriptor releases the flock; the explicit unlock
+		// reports an error that close alone would hide.
+		uerr := unix.Flock(int(f.Fd()), unix.LOCK_UN)
+		if cerr := f.Close(); uerr == nil {
+			return cerr
+		}
+		return &os.PathError{Op: "flock", Path: name, Err: uerr}
+	}, nil
+}
