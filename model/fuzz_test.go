@@ -109,6 +109,14 @@ var weakValidators = map[string]func(string) error{
 		}
 		return nil
 	},
+	// Django before 1.2.5 (CVE-2011-0698) refused only os.path.sep; on
+	// Windows that is '\', so '/' went through.
+	"only-os-sep-windows": func(k string) error {
+		if len(k) < 8 || len(k) > 64 || strings.Contains(k, `\`) {
+			return model.ErrInvalidKey
+		}
+		return nil
+	},
 	// gogs' first fix for CVE-2018-18925 refused '.' and '/' but not '\'.
 	"no-dot-slash": func(k string) error {
 		if len(k) < 8 || len(k) > 64 || strings.ContainsAny(k, "./") {
