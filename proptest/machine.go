@@ -1,0 +1,400 @@
+package proptest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/sessioncheck/sessioncheck/model"
+)
+
+// epoch is where every case's clock starts. Its nonzero nanoseconds catch a
+// store that rounds the expiry it stores.
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 123456789, time.UTC)
+
+// oddKeys are the keys an operation may name besides those the store
+// issued: valid keys no store ever issued (a 32-character key is generated
+// with probability 36^-32), and invalid ones, each a way to escape the
+// directory or break the key rules. Listed in a fixed order so that a seed
+// always draws the same key.
+var oddKeys = []string{
+	"neverissuedneverissuedneverissue", // valid, 32 characters
+	"zzzzzzzz",                         // valid, the shortest
+	strings.Repeat("9", model.MaxKeyLength),
+	"../x",
+	"a/b",
+	`a\b`,
+	"",
+	"abcdefg", // 7 characters
+	strings.Repeat("a", model.MaxKeyLength+1),
+	"ABCDEFGHIJ",
+	"abcd\x00efgh",
+}
+
+// Names and texts that drawn values are made of: a handful of names so that
+// writes collide, texts with the characters that break naive encodings.
+var (
+	valueNames = []string{"a", "b", "user_id", "_auth"}
+	valueTexts = []string{"1", "", "x", "two words", "ünï©ødé", "a=b;c\n\"q\"\\", "{}"}
+)
+
+// Expiry offsets from now, and clock advances. The first entry of each is
+// where shrinking goes: a session that stays live, a one-second step.
+var (
+	expiryOffsets = []time.Duration{10 * time.Minute, time.Minute, time.Second, 0, -time.Second, -time.Minute, time.Hour}
+	advances      = []time.Duration{time.Second, time.Minute, 10 * time.Minute, 59 * time.Second, time.Hour}
+)
+
+// machine is one test case: a store under test, the model state it must
+// agree with, and the clock both read.
+type machine struct {
+	open  Opener
+	dir   string
+	now   time.Time
+	store model.Store
+	state model.State
+
+	// keys holds every key the store issued, in the order issued: actions
+	// draw from it by index, so a seed draws the same sessions whatever
+	// random keys the store chose.
+	keys []string
+	// names maps each issued key to s1, s2, ... Messages name sessions this
+	// way: rapid only shrinks a failure whose message is the same on every
+	// replay, and the keys themselves change on every replay.
+	names map[string]string
+	step  int
+	// h is the open session handle, if any (see handle.go).
+	h *handleState
+}
+
+func (m *machine) clock() time.Time { return m.now }
+
+// actions returns the store actions rapid chooses from.
+func (m *machine) actions() map[string]func(*rapid.T) {
+	return map[string]func(*rapid.T){
+		"create":        m.create,
+		"load":          m.load,
+		"save":          m.save,
+		"touch":         m.touch,
+		"delete":        m.delete,
+		"exists":        m.exists,
+		"cycle":         m.cycle,
+		"clear-expired": m.clearExpired,
+		"advance-clock": m.advance,
+		"reopen":        m.reopen,
+	}
+}
+
+func (m *machine) create(t *rapid.T) {
+	values, expiry := drawValues(t), m.drawExpiry(t)
+	op := model.Op{Kind: model.OpCreate, Values: values, Expiry: expiry, Now: m.now}
+	key, err := m.store.Create(values, expiry)
+	if err != nil {
+		key = ""
+	}
+	m.learn(key)
+	m.check(t, op, model.Result{Outcome: model.OutcomeOf(err), Key: key}, err)
+}
+
+func (m *machine) load(t *rapid.T) {
+	op := model.Op{Kind: model.OpLoad, Key: m.drawKey(t), Now: m.now}
+	rec, err := m.store.Load(op.Key)
+	if err != nil {
+		rec = model.Record{} // a result beside an error means nothing
+	}
+	m.check(t, op, model.Result{Outcome: model.OutcomeOf(err), Record: rec}, err)
+}
+
+func (m *machine) save(t *rapid.T) {
+	op := model.Op{Kind: model.OpSave, Key: m.drawKey(t), Values: drawValues(t), Expiry: m.drawExpiry(t), Now: m.now}
+	err := m.store.Save(op.Key, op.Values, op.Expiry)
+	m.check(t, op, model.Result{Outcome: model.OutcomeOf(err)}, err)
+}
+
+func (m *machine) touch(t *rapid.T) {
+	op := model.Op{Kind: model.OpTouch, Key: m.drawKey(t), Expiry: m.drawExpiry(t), Now: m.now}
+	err := m.store.Touch(op.Key, op.Expiry)
+	m.check(t, op, model.Result{Outcome: model.OutcomeOf(err)}, err)
+}
+
+func (m *machine) delete(t *rapid.T) {
+	op := model.Op{Kind: model.OpDelete, Key: m.drawKey(t), Now: m.now}
+	err := m.store.Delete(op.Key)
+	m.check(t, op, model.Result{Outcome: model.OutcomeOf(err)}, err)
+}
+
+func (m *machine) exists(t *rapid.T) {
+	op := model.Op{Kind: model.OpExists, Key: m.drawKey(t), Now: m.now}
+	ok, err := m.store.Exists(op.Key)
+	if err != nil {
+		ok = false
+	}
+	m.check(t, op, model.Result{Outcome: model.OutcomeOf(err), Exists: ok}, err)
+}
+
+func (m *machine) cycle(t *rapid.T) {
+	op := model.Op{Kind: model.OpCycle, Key: m.drawKey(t), Now: m.now}
+	key, err := m.store.Cycle(op.Key)
+	if err != nil {
+		key = ""
+	}
+	m.learn(key)
+	m.check(t, op, model.Result{Outcome: model.OutcomeOf(err), Key: key}, err)
+}
+
+func (m *machine) clearExpired(t *rapid.T) {
+	op := model.Op{Kind: model.OpClearExpired, Now: m.now}
+	removed, err := m.store.ClearExpired()
+	if err != nil {
+		removed = nil
+	} else if removed == nil {
+		removed = []string{} // "removed nothing" prints the same whichever way it is said
+	}
+	removed = slices.Sorted(slices.Values(removed))
+	m.check(t, op, model.Result{Outcome: model.OutcomeOf(err), Removed: removed}, err)
+}
+
+// advance moves the clock forward. Time never goes back: a store may
+// assume its clock is monotonic.
+func (m *machine) advance(t *rapid.T) {
+	d := rapid.SampledFrom(advances).Draw(t, "advance")
+	m.now = m.now.Add(d)
+	m.step++
+	t.Logf("step %d: advance the clock by %v to %s", m.step, d, m.at(m.now))
+}
+
+// reopen closes the store and opens a new one on the same directory, as a
+// restarted server would: the files must be the whole state.
+func (m *machine) reopen(t *rapid.T) {
+	m.step++
+	if err := closeStore(m.store); err != nil {
+		t.Logf("step %d detail: the store's error: %s", m.step, m.sanitize(err.Error()))
+		t.Fatalf("step %d: reopen: closing the store failed", m.step)
+	}
+	m.store = nil
+	st, err := m.open(m.dir, m.clock)
+	if err != nil {
+		t.Logf("step %d detail: the store's error: %s", m.step, m.sanitize(err.Error()))
+		t.Fatalf("step %d: reopen: opening the store again on its own directory failed", m.step)
+	}
+	m.store = st
+	t.Logf("step %d: reopen the store on the same directory", m.step)
+}
+
+// closeStore closes st if it can be closed.
+func closeStore(st model.Store) error {
+	if c, ok := st.(io.Closer); ok && st != nil {
+		return c.Close()
+	}
+	return nil
+}
+
+// check compares what the store did with the model. The model decides;
+// the suite only reports. On a mismatch the message names the step, the
+// operation, what the store did and what the model expected, and nothing
+// that differs between replays of one case (so rapid can shrink it).
+func (m *machine) check(t *rapid.T, op model.Op, got model.Result, err error) {
+	m.step++
+	next, cerr := m.state.Check(op, got)
+	if cerr == nil {
+		m.state = next
+		t.Logf("step %d: %s → %s", m.step, m.fmtOp(op), m.fmtResult(op.Kind, got))
+		return
+	}
+	// Text from outside the suite (the store's error, the model's own
+	// words, which list keys in their random order) goes to the log; the
+	// failure message is built from the case alone.
+	if err != nil {
+		t.Logf("step %d detail: the store's error: %s", m.step, m.sanitize(err.Error()))
+	}
+	t.Logf("step %d detail: the model says: %s", m.step, m.sanitize(cerr.Error()))
+	t.Fatalf("step %d: %s\n    store did:      %s\n    model expected: %s",
+		m.step, m.fmtOp(op), m.fmtResult(op.Kind, got), m.expected(op))
+}
+
+// expected says what the model allows for op in the current state, using
+// the model's own step function.
+func (m *machine) expected(op model.Op) string {
+	if op.Kind != model.OpCreate && op.Kind != model.OpClearExpired && model.ValidateKey(op.Key) != nil {
+		return model.Invalid.String() + " (before any file is touched)"
+	}
+	switch op.Kind {
+	case model.OpCreate:
+		return "ok with a fresh valid key that is not in use"
+	case model.OpClearExpired:
+		live := m.state.LiveKeys(op.Now)
+		var want []string
+		for _, k := range m.state.Keys() {
+			if !slices.Contains(live, k) {
+				want = append(want, k)
+			}
+		}
+		return "ok removed=" + m.fmtKeys(want)
+	case model.OpCycle:
+		_, want, _ := model.StepSlot(m.state.Slot(op.Key), model.SlotOp{Kind: model.OpCycleOut, Now: op.Now})
+		if want.Outcome != model.OK {
+			return want.Outcome.String()
+		}
+		return "ok with a fresh valid key holding " + m.fmtRecord(want.Record) + ", and " + m.name(op.Key) + " gone"
+	}
+	_, want, _ := model.StepSlot(m.state.Slot(op.Key), model.SlotOp{Kind: op.Kind, Values: op.Values, Expiry: op.Expiry, Now: op.Now})
+	return m.fmtResult(op.Kind, model.Result{Outcome: want.Outcome, Record: want.Record, Exists: want.Exists})
+}
+
+// learn records a key the store issued.
+func (m *machine) learn(key string) {
+	if key == "" || m.names[key] != "" || slices.Contains(oddKeys, key) {
+		return
+	}
+	m.keys = append(m.keys, key)
+	m.names[key] = "s" + strconv.Itoa(len(m.keys))
+}
+
+// drawKey draws the key an operation names: mostly one the store issued
+// (live, expired or deleted), sometimes one it never issued or an invalid
+// one. Shrinking goes towards the first issued key.
+func (m *machine) drawKey(t *rapid.T) string {
+	if len(m.keys) > 0 && rapid.IntRange(0, 9).Draw(t, "issued-key") < 8 {
+		return m.keys[rapid.IntRange(0, len(m.keys)-1).Draw(t, "session")]
+	}
+	return rapid.SampledFrom(oddKeys).Draw(t, "odd-key")
+}
+
+func (m *machine) drawExpiry(t *rapid.T) time.Time {
+	return m.now.Add(rapid.SampledFrom(expiryOffsets).Draw(t, "expires-in"))
+}
+
+// valueGen draws one value text: mostly from the fixed list, sometimes any
+// short string.
+var valueGen = rapid.OneOf(rapid.SampledFrom(valueTexts), rapid.StringN(0, 6, -1))
+
+func drawValues(t *rapid.T) model.Values {
+	n := rapid.IntRange(0, 3).Draw(t, "pairs")
+	pairs := make(map[string]string, n)
+	for range n {
+		pairs[rapid.SampledFrom(valueNames).Draw(t, "name")] = valueGen.Draw(t, "value")
+	}
+	return model.NewValues(pairs)
+}
+
+// name is how messages show a key.
+func (m *machine) name(key string) string {
+	if n := m.names[key]; n != "" {
+		return n
+	}
+	return strconv.Quote(key)
+}
+
+// fmtKeys shows a set of keys: issued ones by name in the order issued,
+// then any others.
+func (m *machine) fmtKeys(keys []string) string {
+	var names, others []string
+	for _, k := range m.keys {
+		if slices.Contains(keys, k) {
+			names = append(names, m.names[k])
+		}
+	}
+	for _, k := range keys {
+		if m.names[k] == "" {
+			others = append(others, strconv.Quote(k))
+		}
+	}
+	slices.Sort(others)
+	return "[" + strings.Join(append(names, others...), " ") + "]"
+}
+
+// at shows an instant relative to the epoch.
+func (m *machine) at(when time.Time) string {
+	d := when.Sub(epoch)
+	if d < 0 {
+		return "t" + d.String()
+	}
+	return "t+" + d.String()
+}
+
+func (m *machine) fmtRecord(r model.Record) string {
+	return fmt.Sprintf("%v expiring %s", r.Values, m.at(r.Expiry))
+}
+
+func (m *machine) fmtOp(op model.Op) string {
+	var args []string
+	if op.Kind != model.OpCreate && op.Kind != model.OpClearExpired {
+		args = append(args, m.name(op.Key))
+	}
+	if op.Kind == model.OpCreate || op.Kind == model.OpSave {
+		args = append(args, op.Values.String())
+	}
+	if op.Kind == model.OpCreate || op.Kind == model.OpSave || op.Kind == model.OpTouch {
+		args = append(args, "expiring "+m.at(op.Expiry))
+	}
+	return fmt.Sprintf("%s(%s) at %s", op.Kind, strings.Join(args, ", "), m.at(op.Now))
+}
+
+func (m *machine) fmtResult(kind model.Kind, r model.Result) string {
+	if r.Outcome != model.OK {
+		return r.Outcome.String()
+	}
+	switch kind {
+	case model.OpCreate, model.OpCycle:
+		return "ok key=" + m.name(r.Key)
+	case model.OpLoad:
+		return "ok " + m.fmtRecord(r.Record)
+	case model.OpExists:
+		return "ok exists=" + strconv.FormatBool(r.Exists)
+	case model.OpClearExpired:
+		return "ok removed=" + m.fmtKeys(r.Removed)
+	}
+	return "ok"
+}
+
+// sanitize makes text from a store or the model stable across replays:
+// issued keys become their names, the case's directory becomes <dir>.
+func (m *machine) sanitize(s string) string {
+	if m.dir != "" {
+		s = strings.ReplaceAll(s, m.dir, "<dir>")
+	}
+	for _, k := range m.keys {
+		s = strings.ReplaceAll(s, k, m.names[k])
+	}
+	return s
+}
+
+// errSetup marks a failure to start a case at all: the store could not be
+// opened on a fresh empty directory. It is an error of the setup, not a
+// violation of the model.
+var errSetup = errors.New("proptest: setup error")
+
+// run is the property: one case, from a fresh directory to a sequence of
+// actions rapid draws.
+func run(open Opener, root string, withHandle bool) func(*rapid.T) {
+	return func(t *rapid.T) {
+		dir, err := os.MkdirTemp(root, "case-")
+		if err != nil {
+			t.Logf("%v", err)
+			t.Fatalf("%v: cannot make a directory for the case", errSetup)
+		}
+		t.Cleanup(func() { _ = os.RemoveAll(dir) })
+		m := &machine{open: open, dir: dir, now: epoch, names: make(map[string]string)}
+		st, err := open(dir, m.clock)
+		if err != nil {
+			t.Logf("%s", m.sanitize(err.Error()))
+			t.Fatalf("%v: cannot open the store on a fresh empty directory", errSetup)
+		}
+		m.store = st
+		t.Cleanup(func() { _ = closeStore(m.store) })
+		actions := m.actions()
+		if withHandle {
+			for name, a := range m.handleActions() {
+				actions[name] = a
+			}
+		}
+		t.Repeat(actions)
+	}
+}
