@@ -188,6 +188,9 @@ func (s State) Check(op Op, got Result) (State, error) {
 		if err := ValidateKey(got.Key); err != nil {
 			return s, fmt.Errorf("%v returned a bad key: %w", op, err)
 		}
+		if got.Key == op.Key {
+			return s, fmt.Errorf("%v returned the old key: a cycle must move the record to a new key", op)
+		}
 		in := SlotOp{Kind: OpCycleIn, Values: moved.Record.Values, Expiry: moved.Record.Expiry}
 		return after.step(got.Key, in, SlotResult{})
 	case OpClearExpired:
