@@ -1,0 +1,171 @@
+package impl
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/sessioncheck/sessioncheck/model"
+)
+
+// The session file format, version 1. All integers are big-endian.
+//
+//	magic    6 bytes  "SCSESS"
+//	version  1 byte   1
+//	keylen   1 byte   length of the key (8..64)
+//	key      keylen bytes
+//	seconds  8 bytes  expiry, Unix seconds (int64)
+//	nanos    4 bytes  expiry, nanoseconds within the second (0..999999999)
+//	count    4 bytes  number of pairs
+//	pairs    count × (namelen 4 bytes, name, valuelen 4 bytes, value), names strictly increasing
+//	tag      32 bytes HMAC-SHA256 under the store's secret of every byte before it
+//
+// The key is inside the tagged bytes, so a file copied under another key's
+// name is detected (its key does not match, and forging a matching key needs
+// the secret). The tag is checked before any field is parsed: bytes that do
+// not carry a valid tag are never decoded. With a nil secret the tag still
+// detects truncation and corruption, but not deliberate tampering.
+const (
+	formatMagic   = "SCSESS"
+	formatVersion = 1
+	tagSize       = sha256.Size
+	headerSize    = len(formatMagic) + 1 + 1 // magic, version, keylen
+	// minFileSize is the size of a record with the shortest key and no pairs.
+	minFileSize = headerSize + model.MinKeyLength + 8 + 4 + 4 + tagSize
+)
+
+// Encode returns the bytes of the session file that holds rec under key,
+// tagged with secret. It does no I/O, so a write can materialise everything
+// it needs before it touches storage.
+func Encode(key string, rec model.Record, secret []byte) []byte {
+	m := rec.Values.Map()
+	names := slices.Sorted(func(yield func(string) bool) {
+		for n := range m {
+			if !yield(n) {
+				return
+			}
+		}
+	})
+	size := headerSize + len(key) + 8 + 4 + 4 + tagSize
+	for _, n := range names {
+		size += 8 + len(n) + len(m[n])
+	}
+	b := make([]byte, 0, size)
+	b = append(b, formatMagic...)
+	b = append(b, formatVersion, byte(len(key)))
+	b = append(b, key...)
+	b = binary.BigEndian.AppendUint64(b, uint64(rec.Expiry.Unix()))
+	b = binary.BigEndian.AppendUint32(b, uint32(rec.Expiry.Nanosecond()))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(names)))
+	for _, n := range names {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(n)))
+		b = append(b, n...)
+		b = binary.BigEndian.AppendUint32(b, uint32(len(m[n])))
+		b = append(b, m[n]...)
+	}
+	return append(b, tag(b, secret)...)
+}
+
+func tag(body, secret []byte) []byte {
+	h := hmac.New(sha256.New, secret)
+	h.Write(body)
+	return h.Sum(nil)
+}
+
+// Decode parses a session file read from key's name. Anything but a
+// well-formed file whose tag holds under secret and whose key is key is a
+// *model.CorruptError naming key and the reason. Decode never panics.
+func Decode(key string, data []byte, secret []byte) (model.Record, error) {
+	bad := func(format string, args ...any) (model.Record, error) {
+		return model.Record{}, &model.CorruptError{Key: key, Reason: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case len(data) == 0:
+		return bad("empty file")
+	case len(data) < headerSize || string(data[:len(formatMagic)]) != formatMagic:
+		return bad("not a session file (bad magic)")
+	case data[len(formatMagic)] != formatVersion:
+		return bad("unsupported format version %d", data[len(formatMagic)])
+	case len(data) < minFileSize:
+		return bad("truncated: %d bytes", len(data))
+	}
+	body, sum := data[:len(data)-tagSize], data[len(data)-tagSize:]
+	if !hmac.Equal(sum, tag(body, secret)) {
+		return bad("integrity check failed (truncated, corrupted, tampered or wrong secret)")
+	}
+	// From here on the bytes are ones this format wrote under secret; the
+	// parse is still strict, because a tag proves origin, not sanity.
+	p := parser{b: body[headerSize-1:]}
+	storedKey := string(p.bytes(int(p.u8())))
+	if p.err == nil && storedKey != key {
+		return bad("file holds session %q (moved or copied)", storedKey)
+	}
+	sec, nsec := int64(p.u64()), p.u32()
+	if p.err == nil && nsec > 999_999_999 {
+		return bad("nanoseconds out of range: %d", nsec)
+	}
+	n := p.u32()
+	if p.err == nil && uint64(n)*8 > uint64(len(p.b)) {
+		return bad("pair count %d exceeds the file", n)
+	}
+	m := make(map[string]string, n)
+	prev := ""
+	for i := uint32(0); i < n && p.err == nil; i++ {
+		name := string(p.bytes(int(p.u32())))
+		value := string(p.bytes(int(p.u32())))
+		if p.err == nil && i > 0 && name <= prev {
+			return bad("pair names out of order at pair %d", i)
+		}
+		m[name], prev = value, name
+	}
+	if p.err == nil && len(p.b) != 0 {
+		return bad("%d trailing bytes", len(p.b))
+	}
+	if p.err != nil {
+		return bad("%v", p.err)
+	}
+	return model.Record{Values: model.NewValues(m), Expiry: time.Unix(sec, int64(nsec)).UTC()}, nil
+}
+
+// parser reads fields from b; after the first short read it returns zeros
+// and keeps its error, so callers check once.
+type parser struct {
+	b   []byte
+	err error
+}
+
+func (p *parser) bytes(n int) []byte {
+	if p.err != nil || n < 0 || n > len(p.b) {
+		if p.err == nil {
+			p.err = fmt.Errorf("field of %d bytes runs past the end", n)
+		}
+		return nil
+	}
+	out := p.b[:n]
+	p.b = p.b[n:]
+	return out
+}
+
+func (p *parser) u8() uint8 {
+	if b := p.bytes(1); b != nil {
+		return b[0]
+	}
+	return 0
+}
+
+func (p *parser) u32() uint32 {
+	if b := p.bytes(4); b != nil {
+		return binary.BigEndian.Uint32(b)
+	}
+	return 0
+}
+
+func (p *parser) u64() uint64 {
+	if b := p.bytes(8); b != nil {
+		return binary.BigEndian.Uint64(b)
+	}
+	return 0
+}

@@ -1,0 +1,154 @@
+package impl
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/sessioncheck/sessioncheck/model"
+)
+
+// Steps are the parts of the store that impl/variants may replace, each a
+// function of the store it runs in. The reference store is ReferenceSteps();
+// a variant is the reference with one step swapped for a historical mistake,
+// so the difference between a correct store and a buggy one is one function
+// a reader can see whole.
+//
+// The steps are cut where the historical bugs are: how writers exclude each
+// other (Lock), the read-modify-write of Save and Touch (Update), how a
+// record replaces the stored one (Replace) or appears under a new key
+// (Publish), how ClearExpired removes one key (Expire), and what makes bytes
+// durable (Sync). Everything else — key validation, encoding, the order of
+// Delete and Cycle — is fixed, because no variant needs it to change.
+type Steps struct {
+	// Lock takes key's lock and returns its release. Writers take it
+	// exclusive (shared false) around every change of key's file; readers
+	// (Load, Exists, ClearExpired's scan) take it shared. Reference: an
+	// flock on key's stripe for writers; nothing for readers, which need no
+	// lock because files are only ever replaced whole.
+	Lock func(s *Store, key string, shared bool) (unlock func() error, err error)
+	// Update is Save's and Touch's read-modify-write: holding key's lock,
+	// read the record, return ErrNotFound unless it is live, and replace it
+	// with next(record). Reference: Lock, then UpdateLocked.
+	Update func(s *Store, key string, next func(model.Record) model.Record) error
+	// Replace makes data the content of key's existing session file; the
+	// caller holds key's lock and syncs the directory afterwards. Reference:
+	// WriteTemp, then rename over the session file; readers see the old file
+	// or the new one, never a mix.
+	Replace func(s *Store, key string, data []byte) error
+	// Publish makes data the content of key's session file only if the key
+	// is free, failing with an error matching fs.ErrExist otherwise; the
+	// caller syncs the directory. Reference: WriteTemp, then a no-replace
+	// rename.
+	Publish func(s *Store, key string, data []byte) error
+	// Expire removes key for ClearExpired, which read it unlocked and found
+	// it expired at now, and reports whether it did. Reference: lock, read
+	// again, remove only if still expired.
+	Expire func(s *Store, key string, now time.Time) (removed bool, err error)
+	// Sync makes what was written through f durable: a temporary file's
+	// content or the directory's entries. Reference: f.Sync().
+	Sync func(f File) error
+}
+
+// ReferenceSteps returns the steps of the reference store.
+func ReferenceSteps() Steps {
+	return Steps{
+		Lock:    lockStripe,
+		Update:  update,
+		Replace: replace,
+		Publish: publish,
+		Expire:  expire,
+		Sync:    func(f File) error { return f.Sync() },
+	}
+}
+
+var noUnlock = func() error { return nil }
+
+func lockStripe(s *Store, key string, shared bool) (func() error, error) {
+	if shared {
+		return noUnlock, nil
+	}
+	return s.fs.Lock(s.LockPath(key), FileLock)
+}
+
+func update(s *Store, key string, next func(model.Record) model.Record) error {
+	// The lock spans the read and the rename: no Delete, Cycle or expiry can
+	// remove the file in between, so a live read stays true until the
+	// rename (the check-then-rename resurrection, Django #37249), and no
+	// other writer's rename can be lost between them.
+	return s.locked(key, false, func() error { return s.UpdateLocked(key, next) })
+}
+
+// UpdateLocked is the body of the reference Update: read key's record,
+// return ErrNotFound unless it is live at the clock's reading, encode
+// next(record) — everything a write needs exists before storage is touched —
+// then run the Replace step and sync the directory. The caller must hold
+// key's lock (for Steps).
+func (s *Store) UpdateLocked(key string, next func(model.Record) model.Record) error {
+	cur, err := s.readLive(key, s.clock())
+	if err != nil {
+		return err
+	}
+	data, err := s.Encode(key, next(cur))
+	if err != nil {
+		return err
+	}
+	if err := s.steps.Replace(s, key, data); err != nil {
+		return err
+	}
+	return s.SyncDir()
+}
+
+func replace(s *Store, key string, data []byte) error {
+	tmp, err := s.WriteTemp(key, data)
+	if err != nil {
+		return err
+	}
+	if err := s.fs.Rename(tmp, s.Path(key)); err != nil {
+		return errors.Join(fmt.Errorf("session %s: rename: %w", key, err), s.fs.Remove(tmp))
+	}
+	return nil
+}
+
+func publish(s *Store, key string, data []byte) error {
+	tmp, err := s.WriteTemp(key, data)
+	if err != nil {
+		return err
+	}
+	// No-replace, not check-then-rename: two creators of one key cannot both
+	// see it free, because the check and the rename are one system call.
+	if err := s.fs.RenameNoReplace(tmp, s.Path(key)); err != nil {
+		if rerr := s.fs.Remove(tmp); rerr != nil {
+			// Not a collision any more: the caller must not draw again and
+			// leave another temporary file behind.
+			return fmt.Errorf("session %s: publish: %v; remove temporary file: %w", key, err, rerr)
+		}
+		if errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		return fmt.Errorf("session %s: publish: %w", key, err)
+	}
+	return nil
+}
+
+func expire(s *Store, key string, now time.Time) (removed bool, err error) {
+	// The unlocked read that chose key may be stale: a Save may have
+	// refreshed it since (Django's clear_expired deletes that fresh save).
+	// Under the lock no writer can change it, so read again and decide.
+	err = s.locked(key, false, func() error {
+		rec, err := s.Read(key)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil || rec.LiveAt(now) {
+			return err
+		}
+		if err := s.fs.Remove(s.Path(key)); err != nil {
+			return fmt.Errorf("session %s: remove expired: %w", key, err)
+		}
+		removed = true
+		return nil
+	})
+	return removed, err
+}
