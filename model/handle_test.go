@@ -408,7 +408,9 @@ var handleRows = []specRow{
 	{"expiry/age-negative", func(t *testing.T) {
 		for _, set := range []func(model.Handle, model.State) (model.Handle, error){
 			func(h model.Handle, s model.State) (model.Handle, error) { return h.SetExpiryAge(s, t0, -time.Second) },
-			func(h model.Handle, s model.State) (model.Handle, error) { return h.SetExpiryAt(s, t0, t0.Add(-time.Second)) },
+			func(h model.Handle, s model.State) (model.Handle, error) {
+				return h.SetExpiryAt(s, t0, t0.Add(-time.Second))
+			},
 		} {
 			s := fixture(t)
 			h, err := set(open(kLive), s)
