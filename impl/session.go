@@ -164,12 +164,14 @@ func (s *Session) Clear() {
 	s.accessed, s.modified = true, true
 }
 
-// Keys returns the names, sorted.
+// Keys returns the names, sorted (never nil).
 func (s *Session) Keys() ([]string, error) {
 	if err := s.load(); err != nil {
 		return nil, err
 	}
-	return slices.Sorted(maps.Keys(s.values)), nil
+	names := slices.AppendSeq(make([]string, 0, len(s.values)), maps.Keys(s.values))
+	slices.Sort(names)
+	return names, nil
 }
 
 // Items returns a copy of the values.

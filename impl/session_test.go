@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -325,8 +327,14 @@ func sessCompare(seed uint64, steps int, newStore func(model.Clock) (model.Store
 		default:
 			i := rng.IntN(2)
 			name := names[rng.IntN(len(names))]
+			kind := model.HandleKinds()[rng.IntN(len(model.HandleKinds()))]
+			if rng.IntN(4) == 0 {
+				// Saves end every request; weight them so that untouched
+				// saves (a Touch) and saves after a store change are common.
+				kind = model.HandleSave
+			}
 			op := model.HandleOp{
-				Kind:   model.HandleKinds()[rng.IntN(len(model.HandleKinds()))],
+				Kind:   kind,
 				Name:   name,
 				Value:  pickValue(name),
 				Values: model.NewValues(map[string]string{names[rng.IntN(3)]: pickValue("a")}),
@@ -360,8 +368,7 @@ func sessCompare(seed uint64, steps int, newStore func(model.Clock) (model.Store
 // model-built fake and over the reference store, and shows the comparison
 // catches stores that resurrect on save or lose values on touch.
 func TestSessionMatchesModel(t *testing.T) {
-	base := uint64(time.Now().UnixNano())
-	t.Logf("base seed %d (seeds are base+i)", base)
+	base := sessSeed(t)
 	const runs, steps = 40, 150
 	fake := func(bug string) func(model.Clock) (model.Store, error) {
 		return func(c model.Clock) (model.Store, error) {
@@ -390,13 +397,29 @@ func TestSessionMatchesModel(t *testing.T) {
 	})
 	for _, bug := range []string{"upsert", "touch-clears"} {
 		t.Run("catches-"+bug, func(t *testing.T) {
-			for i := uint64(0); i < runs; i++ {
+			// Each run stops at its first difference, so many are cheap.
+			for i := uint64(0); i < 5*runs; i++ {
 				if p := sessCompare(base+i, steps, fake(bug)); p != "" {
 					t.Logf("caught under seed %d: %s", base+i, p[strings.LastIndex(p, "\n")+1:])
 					return
 				}
 			}
-			t.Fatalf("a store with the %s bug passed %d comparisons", bug, runs)
+			t.Fatalf("a store with the %s bug passed %d comparisons", bug, 5*runs)
 		})
 	}
+}
+
+// sessSeed is the seed of a randomized test: SESSIONCHECK_SEED if set (to
+// replay a failure), else the time. It is always logged.
+func sessSeed(t *testing.T) uint64 {
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("SESSIONCHECK_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("SESSIONCHECK_SEED=%q: %v", v, err)
+		}
+		seed = n
+	}
+	t.Logf("seed %d (replay with SESSIONCHECK_SEED=%d; runs use seed+i)", seed, seed)
+	return seed
 }

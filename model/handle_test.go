@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -541,7 +543,14 @@ func truncateThenLoad(h model.Handle, s model.State, now time.Time, fresh string
 // model's Save, and requires it to catch truncate-then-load on every one.
 func TestUntouchedSaveProperty(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	if v := os.Getenv("SESSIONCHECK_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("SESSIONCHECK_SEED=%q: %v", v, err)
+		}
+		seed = n
+	}
+	t.Logf("seed %d (replay with SESSIONCHECK_SEED=%d)", seed, seed)
 	rng := rand.New(rand.NewPCG(seed, 0))
 	for i := 0; i < 500; i++ {
 		m := map[string]string{}
