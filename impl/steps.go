@@ -77,7 +77,7 @@ func update(s *Store, key string, next func(model.Record) model.Record) error {
 	// remove the file in between, so a live read stays true until the
 	// rename (the check-then-rename resurrection, Django #37249), and no
 	// other writer's rename can be lost between them.
-	return s.locked(key, false, func() error { return s.UpdateLocked(key, next) })
+	return s.WithLock(key, false, func() error { return s.UpdateLocked(key, next) })
 }
 
 // UpdateLocked is the body of the reference Update: read key's record,
@@ -136,7 +136,7 @@ func expire(s *Store, key string, now time.Time) (removed bool, err error) {
 	// The unlocked read that chose key may be stale: a Save may have
 	// refreshed it since (Django's clear_expired deletes that fresh save).
 	// Under the lock no writer can change it, so read again and decide.
-	err = s.locked(key, false, func() error {
+	err = s.WithLock(key, false, func() error {
 		rec, err := s.Read(key)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil

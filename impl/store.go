@@ -239,6 +239,10 @@ func (s *Store) WriteTemp(key string, data []byte) (name string, err error) {
 	return name, nil
 }
 
+// Sync makes what was written through f durable by running the Sync step
+// (for Steps).
+func (s *Store) Sync(f File) error { return s.steps.Sync(f) }
+
 // SyncDir makes the directory's entries (renames, unlinks) durable by
 // syncing the directory through the Sync step (for Steps). Without it a
 // crash may undo a rename that an operation already reported.
@@ -257,9 +261,9 @@ func (s *Store) SyncDir() error {
 	return nil
 }
 
-// locked runs fn holding key's writer lock and returns fn's error joined
-// with the unlock's.
-func (s *Store) locked(key string, shared bool, fn func() error) error {
+// WithLock runs fn holding key's lock through the Lock step (exclusive
+// unless shared) and returns fn's error joined with the unlock's (for Steps).
+func (s *Store) WithLock(key string, shared bool, fn func() error) error {
 	unlock, err := s.steps.Lock(s, key, shared)
 	if err != nil {
 		return fmt.Errorf("session %s: lock: %w", key, err)
@@ -328,7 +332,7 @@ func (s *Store) Load(key string) (model.Record, error) {
 		return model.Record{}, err
 	}
 	var rec model.Record
-	err := s.locked(key, true, func() (err error) {
+	err := s.WithLock(key, true, func() (err error) {
 		rec, err = s.readLive(key, s.clock())
 		return err
 	})
@@ -372,7 +376,7 @@ func (s *Store) Delete(key string) error {
 	if err := model.ValidateKey(key); err != nil {
 		return err
 	}
-	return s.locked(key, false, func() error {
+	return s.WithLock(key, false, func() error {
 		err := s.fs.Remove(s.Path(key))
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil // deleting nothing is no error, and nothing to sync
@@ -394,7 +398,7 @@ func (s *Store) Cycle(key string) (string, error) {
 		return "", err
 	}
 	var newKey string
-	err := s.locked(key, false, func() error {
+	err := s.WithLock(key, false, func() error {
 		rec, err := s.readLive(key, s.clock())
 		if err != nil {
 			return err
@@ -437,7 +441,7 @@ func (s *Store) ClearExpired() ([]string, error) {
 				continue // not a name this store writes
 			}
 			var rec model.Record
-			err := s.locked(key, true, func() (err error) { rec, err = s.Read(key); return err })
+			err := s.WithLock(key, true, func() (err error) { rec, err = s.Read(key); return err })
 			if errors.Is(err, fs.ErrNotExist) || err == nil && rec.LiveAt(now) {
 				continue
 			}
