@@ -1,0 +1,36 @@
+// Package explore runs small concurrent scenarios against a session store
+// under a controlled scheduler and checks every interleaving it runs.
+//
+// Random concurrent runs find the narrow races of a file store only by luck:
+// a check-then-rename window is a few microseconds wide. Here the scheduler
+// stands behind the store's file-system seam (impl.FS). Every concurrent
+// client is its own store instance with its own view of one shared file
+// system, as a separate process would be; exactly one client runs at a time,
+// and every file-system call (open, read, write, sync, close, rename, remove,
+// readdir, lstat, lock, unlock) is a scheduling point at which the client
+// waits until the scheduler picks it. Locks go through the seam too, so the
+// scheduler knows which client waits for which lock, never picks a client
+// whose lock is held, and reports a deadlock when nobody can move.
+//
+// Two ways to choose the interleavings:
+//
+//   - Exhaustive ([Check], [Explore]): every interleaving of each scenario is
+//     enumerated by depth-first search over the choice points, replaying the
+//     scenario from the start for each branch. Schedules with fewer
+//     preemptions are explored first (iterative context bounding, as in
+//     CHESS), so the first violation found is one with the fewest
+//     preemptions, and the search order is fixed: two runs report the same
+//     schedule.
+//   - Random with shrinking ([Property], [TestRandom]): the scenario and every
+//     scheduling decision are drawn from rapid, so rapid shrinks operations
+//     and interleavings together to a minimal counterexample.
+//
+// Every history (the operations with their call and return order in the
+// schedule) is checked against the model by searching for a linearization
+// with model.CheckSlot, and every trace is checked for the #6984 signature:
+// an operation that reads a file after truncating that file itself.
+//
+// A violation prints the exact schedule — which client made which call, in
+// order, with paths relative to the store directory — and a schedule string
+// that [Replay] runs again bit for bit.
+package explore

@@ -1,0 +1,248 @@
+package explore
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/sessioncheck/sessioncheck/impl"
+	"github.com/sessioncheck/sessioncheck/model"
+)
+
+// Env is what one client's store is opened with: the session directory, the
+// client's view of the file system (every call a scheduling point), its
+// clock and its key randomness.
+type Env struct {
+	Dir   string
+	FS    impl.FS
+	Clock model.Clock
+	// Rand is the client's key randomness: every client draws the same
+	// keys in the same order (see KeyAt), so concurrent creates collide.
+	Rand io.Reader
+	// Process numbers the simulated process, from 0.
+	Process int
+}
+
+// Opener opens one client's store instance. It is called once per client
+// per run, in that client's own scheduled goroutine.
+type Opener func(env Env) (model.Store, error)
+
+// Operation is one store operation of a run's history.
+type Operation struct {
+	Client int
+	Op     model.Op // with the key resolved and the clock reading in Now
+	Call   int      // logical time it was called
+	Return int      // logical time it returned
+	Result model.Result
+	Err    error // what the store returned, for the report
+}
+
+func (o *Operation) String() string {
+	res := o.Result.String()
+	if o.Err != nil {
+		res = o.Result.Outcome.String() + " (" + o.Err.Error() + ")"
+	}
+	return fmt.Sprintf("%-4s [%3d,%3d] %s -> %s", clientName(o.Client), o.Call, o.Return, fmtOp(o.Op), res)
+}
+
+// fmtOp prints an operation with times relative to Epoch.
+func fmtOp(op model.Op) string {
+	var args []string
+	if op.Kind != model.OpCreate && op.Kind != model.OpClearExpired {
+		args = append(args, op.Key)
+	}
+	if op.Kind == model.OpCreate || op.Kind == model.OpSave {
+		args = append(args, op.Values.String())
+	}
+	if op.Kind == model.OpCreate || op.Kind == model.OpSave || op.Kind == model.OpTouch {
+		args = append(args, "expiry=+"+op.Expiry.Sub(Epoch).String())
+	}
+	out := op.Kind.String() + "("
+	for i, a := range args {
+		if i > 0 {
+			out += ", "
+		}
+		out += a
+	}
+	return out + ") at +" + op.Now.Sub(Epoch).String()
+}
+
+// run is one execution of a scenario under one schedule.
+type run struct {
+	sc      Scenario
+	s       *sched
+	history []*Operation
+	keys    []string // keys the prefix created, in order
+	err     error    // the run could not complete: deadlock, stall, open failure
+}
+
+// absentKey stands for a key the prefix failed to create.
+const absentKey = "absent0000000000000000000000000000"
+
+// execute runs sc once in a fresh world. The chooser decides every choice
+// point. The error is for a world that could not be made.
+func execute(open Opener, sc Scenario, worlds func(model.Clock) (World, error), ch chooser, stall time.Duration) (r *run, err error) {
+	r = &run{sc: sc}
+	n := len(sc.Clients)
+	stores := make([]model.Store, n+1) // the last is the observer
+	clients := make([]*client, n+1)
+	clocks := make([]time.Time, n+1)
+	for i := range clocks {
+		clocks[i] = Epoch
+	}
+	// The file system's clock is the running client's: a file written by a
+	// client at +20 s is 20 s old for another at +40 s.
+	w, err := worlds(func() time.Time {
+		if r.s != nil && r.s.running >= 0 {
+			return clocks[r.s.running]
+		}
+		return Epoch
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if cerr := w.Close(); cerr != nil && r.err == nil {
+			r.err = fmt.Errorf("explore: remove the run's file system: %w", cerr)
+		}
+	}()
+	r.s = newSched(w.Dir(), ch, stall)
+	for i := range clients {
+		clients[i] = r.s.addClient(w.View(i))
+	}
+	var openErr error
+	var tasks []task
+	for i, c := range clients {
+		env := Env{Dir: w.Dir(), FS: clientFS{c}, Clock: func() time.Time { return clocks[i] }, Rand: &keyRand{}, Process: i}
+		tasks = append(tasks, task{c, func() {
+			defer func() {
+				if p := recover(); p != nil && openErr == nil {
+					openErr = fmt.Errorf("opening the store of %s: %w", clientName(i), panicError(p))
+				}
+			}()
+			st, err := open(env)
+			if err != nil && openErr == nil {
+				openErr = fmt.Errorf("opening the store of %s: %w", clientName(i), err)
+			}
+			stores[i] = st
+		}})
+	}
+	// The stores are opened one after another: opening is not what is
+	// being explored.
+	for _, t := range tasks {
+		if r.err = r.s.runPhase([]task{t}); r.err != nil {
+			return r, nil
+		}
+	}
+	if openErr != nil {
+		r.err = openErr
+		return r, nil
+	}
+	do := func(c int, st Step) {
+		op := model.Op{Kind: st.Kind, Expiry: Epoch.Add(st.Expiry), Now: Epoch.Add(st.At)}
+		if st.needsKey() {
+			op.Key = absentKey
+			if st.Key < len(r.keys) {
+				op.Key = r.keys[st.Key]
+			}
+		}
+		if st.Kind != model.OpCreate && st.Kind != model.OpSave && st.Kind != model.OpTouch {
+			op.Expiry = time.Time{}
+		}
+		clocks[c] = op.Now
+		r.invoke(clients[c], stores[c], op)
+	}
+	// Prefix: client 0 alone.
+	r.err = r.s.runPhase([]task{{clients[0], func() {
+		for _, st := range sc.Prefix {
+			do(0, st)
+			if h := r.history[len(r.history)-1]; h.Result.Outcome == model.OK && (st.Kind == model.OpCreate || st.Kind == model.OpCycle) {
+				r.keys = append(r.keys, h.Result.Key)
+			}
+		}
+	}}})
+	if r.err != nil {
+		return r, nil
+	}
+	tasks = tasks[:0]
+	for i, steps := range sc.Clients {
+		tasks = append(tasks, task{clients[i], func() {
+			for _, st := range steps {
+				do(i, st)
+			}
+		}})
+	}
+	if r.err = r.s.runPhase(tasks); r.err != nil {
+		return r, nil
+	}
+	// Observe: another process loads every key seen.
+	seen := slices.Clone(r.keys)
+	for _, h := range r.history {
+		if h.Result.Outcome == model.OK && h.Result.Key != "" && !slices.Contains(seen, h.Result.Key) {
+			seen = append(seen, h.Result.Key)
+		}
+	}
+	obs := n
+	r.err = r.s.runPhase([]task{{clients[obs], func() {
+		clocks[obs] = Epoch
+		for _, k := range seen {
+			r.invoke(clients[obs], stores[obs], model.Op{Kind: model.OpLoad, Key: k, Now: Epoch})
+		}
+	}}})
+	return r, nil
+}
+
+// invoke runs one operation on the client's store and records it. It runs
+// in the client's goroutine, alone.
+func (r *run) invoke(c *client, st model.Store, op model.Op) {
+	h := &Operation{Client: c.id, Op: op, Call: r.s.tick}
+	if op.Kind == model.OpCreate || op.Kind == model.OpSave {
+		// Unique per write, so every value read names its write.
+		op.Values = model.NewValues(map[string]string{"w": fmt.Sprintf("%s#%d", clientName(c.id), len(r.history))})
+		h.Op = op
+	}
+	r.s.tick++
+	c.op = len(r.history)
+	r.history = append(r.history, h)
+	res, err := call(st, op)
+	c.op = -1
+	h.Return = r.s.tick
+	r.s.tick++
+	res.Outcome = model.OutcomeOf(err)
+	h.Result, h.Err = res, err
+}
+
+// call performs op on st; a panic becomes an error.
+func call(st model.Store, op model.Op) (res model.Result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			res, err = model.Result{}, panicError(p)
+		}
+	}()
+	switch op.Kind {
+	case model.OpCreate:
+		res.Key, err = st.Create(op.Values, op.Expiry)
+	case model.OpLoad:
+		res.Record, err = st.Load(op.Key)
+	case model.OpSave:
+		err = st.Save(op.Key, op.Values, op.Expiry)
+	case model.OpTouch:
+		err = st.Touch(op.Key, op.Expiry)
+	case model.OpDelete:
+		err = st.Delete(op.Key)
+	case model.OpExists:
+		res.Exists, err = st.Exists(op.Key)
+	case model.OpCycle:
+		res.Key, err = st.Cycle(op.Key)
+	case model.OpClearExpired:
+		res.Removed, err = st.ClearExpired()
+		slices.Sort(res.Removed)
+		if res.Removed == nil && err == nil {
+			res.Removed = []string{}
+		}
+	default:
+		err = fmt.Errorf("explore: cannot run %v", op.Kind)
+	}
+	return res, err
+}

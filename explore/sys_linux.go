@@ -1,0 +1,6 @@
+package explore
+
+import "syscall"
+
+// oDirectory is only used to print open flags.
+const oDirectory = syscall.O_DIRECTORY
