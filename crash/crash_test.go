@@ -1,0 +1,38 @@
+package crash_test
+
+import (
+	"testing"
+
+	"github.com/sessioncheck/sessioncheck/crash"
+	"github.com/sessioncheck/sessioncheck/impl/variants"
+)
+
+// TestCatalogue runs the check on every store in the catalogue and holds it
+// to the catalogue's expectation for "crash": the reference must pass, the
+// variants the table names must be caught.
+func TestCatalogue(t *testing.T) {
+	for _, st := range variants.All() {
+		want := st.Expectation("crash")
+		t.Run(st.Name, func(t *testing.T) {
+			t.Parallel()
+			for _, seed := range []int64{1, 2, 3} {
+				res := crash.Check(st.Open, crash.Config{Seed: seed})
+				t.Logf("seed %d: %s, %d points, %d states, %d violations, %.2fs",
+					seed, res.Verdict, res.Points, res.States, res.Violations, res.Seconds)
+				switch {
+				case res.Verdict == "error":
+					t.Fatalf("seed %d: the check could not run: %s", seed, res.Detail)
+				case string(want) == "pass" && res.Verdict != "pass":
+					t.Fatalf("seed %d: false alarm:\n%s", seed, res.Detail)
+				case string(want) == "violation" && res.Verdict != "violation":
+					t.Fatalf("seed %d: missed: %d crash states checked, none violated", seed, res.States)
+				case res.Verdict == "violation" && res.Detail == "":
+					t.Fatalf("seed %d: a violation without a report", seed)
+				}
+				if res.Verdict == "violation" && seed == 1 {
+					t.Logf("report:\n%s", res.Detail)
+				}
+			}
+		})
+	}
+}
