@@ -1,0 +1,124 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"time"
+
+	"github.com/sessioncheck/sessioncheck/impl"
+	"github.com/sessioncheck/sessioncheck/impl/variants"
+	"github.com/sessioncheck/sessioncheck/linearizability"
+	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/proptest"
+	"github.com/sessioncheck/sessioncheck/worker/builtin"
+)
+
+// checkDef is one check the command can run. runWorker is nil when the
+// worker protocol cannot express the check (it needs the store's file
+// system seam, which another process does not expose).
+type checkDef struct {
+	name, summary string
+	run           func(job) outcome
+}
+
+// registry lists the checks in table order. The names are stable: they are
+// the catalogue's (impl/variants.Checks) and the JSON's.
+var registry = []checkDef{
+	{"proptest", "sequential model-vs-store property suite (rapid), shrunk counterexamples", runProptest},
+	{"lin-goroutines", "concurrent histories from goroutines, each with its own store instance, checked with porcupine", runLinGoroutines},
+	{"lin-processes", "concurrent histories from worker processes, checked with porcupine", runLinProcesses},
+}
+
+func checkNames() []string {
+	var names []string
+	for _, c := range registry {
+		names = append(names, c.name)
+	}
+	return names
+}
+
+func lookupCheck(name string) checkDef {
+	for _, c := range registry {
+		if c.name == name {
+			return c
+		}
+	}
+	panic("sessioncheck: unknown check " + name) // parseFlags admits only registry names
+}
+
+// scale multiplies a default amount of work by the budget, keeping at least 1.
+func scale(n int, budget float64) int {
+	return max(1, int(math.Round(float64(n)*budget)))
+}
+
+func builtinOpener(s *variants.Store) proptest.Opener {
+	return func(dir string, clock model.Clock) (model.Store, error) {
+		return s.Open(dir, impl.Options{Clock: clock})
+	}
+}
+
+func runProptest(j job) outcome {
+	var open proptest.Opener
+	if j.target.builtin != nil {
+		open = builtinOpener(j.target.builtin)
+	} else {
+		var closeWorker func()
+		open, closeWorker = workerOpener(j.target.worker)
+		defer closeWorker()
+	}
+	checks := scale(100, j.budget)
+	res := proptest.Check(open, proptest.Config{
+		Seed:       uint64(j.seed),
+		Checks:     checks,
+		Dir:        j.dir,
+		ShrinkTime: 10 * time.Second,
+	})
+	o := outcome{verdict: string(res.Verdict), operations: res.Steps, histories: res.Cases, detail: res.Report}
+	if res.Verdict == proptest.Error {
+		o.detail = fmt.Sprint(res.Err)
+	}
+	return o
+}
+
+func linConfig(j job, histories int) linearizability.Config {
+	return linearizability.Config{
+		Workload:  linearizability.Workload{Seed: uint64(j.seed)},
+		Histories: scale(histories, j.budget),
+		Dir:       j.dir,
+		ReportDir: j.report,
+	}
+}
+
+func linOutcome(res linearizability.Result, err error) outcome {
+	if err != nil {
+		return outcome{verdict: "error", detail: err.Error()}
+	}
+	o := outcome{verdict: string(res.Verdict), operations: res.Operations, histories: res.Histories, detail: res.Detail}
+	if res.Visualization != "" {
+		o.visualization = filepath.Base(res.Visualization)
+	}
+	return o
+}
+
+func runLinGoroutines(j job) outcome {
+	if j.target.builtin == nil {
+		return outcome{verdict: "skipped", detail: "a worker's store lives in another process: goroutine clients need it in this one"}
+	}
+	open, err := builtin.Open(j.target.builtin.Name)
+	if err != nil {
+		return outcome{verdict: "error", detail: err.Error()}
+	}
+	return linOutcome(linearizability.CheckGoroutines(open, linConfig(j, 60)))
+}
+
+func runLinProcesses(j job) outcome {
+	argv := j.target.worker
+	if argv == nil {
+		var err error
+		if argv, err = selfWorker(j.target.builtin.Name); err != nil {
+			return outcome{verdict: "error", detail: err.Error()}
+		}
+	}
+	return linOutcome(linearizability.CheckProcesses(argv, linConfig(j, 30)))
+}

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/sessioncheck/sessioncheck/impl/variants"
+)
+
+// prepareReport empties the report directory, or creates it. It replaces
+// only an earlier report (a directory holding results.json) or an empty
+// directory, so a mistyped -out never deletes someone's files.
+func prepareReport(out string) error {
+	st, err := os.Stat(out)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("report directory %s: %w", out, err)
+	case !st.IsDir():
+		return fmt.Errorf("report directory %s: exists and is not a directory", out)
+	default:
+		entries, err := os.ReadDir(out)
+		if err != nil {
+			return fmt.Errorf("report directory %s: %w", out, err)
+		}
+		if len(entries) > 0 {
+			if _, err := os.Stat(filepath.Join(out, "results.json")); err != nil {
+				return fmt.Errorf("report directory %s: not empty and not an earlier sessioncheck report; refusing to replace it", out)
+			}
+			if err := os.RemoveAll(out); err != nil {
+				return fmt.Errorf("report directory %s: %w", out, err)
+			}
+		}
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fmt.Errorf("report directory %s: %w", out, err)
+	}
+	// Prove now that it is writable, before minutes of checks.
+	probe := filepath.Join(out, "results.json")
+	if err := os.WriteFile(probe, []byte("{\"results\":[]}\n"), 0o644); err != nil {
+		return fmt.Errorf("report directory %s: not writable: %w", out, err)
+	}
+	return nil
+}
+
+func reportIndex(out string) string { return filepath.Join(out, "index.html") }
+
+type jsonReport struct {
+	Results []result `json:"results"`
+}
+
+func writeJSON(w io.Writer, results []result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(jsonReport{Results: results})
+}
+
+func writeReport(out string, results []result) error {
+	f, err := os.Create(filepath.Join(out, "results.json"))
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	err = writeJSON(f, results)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	f, err = os.Create(reportIndex(out))
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	err = indexTemplate.Execute(f, newPage(results))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
+
+// grid arranges results as rows of stores and columns of checks.
+type grid struct {
+	stores, checks []string
+	cells          map[[2]string]result
+}
+
+func newGrid(results []result) grid {
+	g := grid{cells: map[[2]string]result{}}
+	seen := map[string]bool{}
+	for _, r := range results {
+		if !seen["s"+r.Store] {
+			seen["s"+r.Store] = true
+			g.stores = append(g.stores, r.Store)
+		}
+		if !seen["c"+r.Check] {
+			seen["c"+r.Check] = true
+			g.checks = append(g.checks, r.Check)
+		}
+		g.cells[[2]string{r.Store, r.Check}] = r
+	}
+	return g
+}
+
+func (g grid) cell(store, check string) (result, bool) {
+	r, ok := g.cells[[2]string{store, check}]
+	return r, ok
+}
+
+func printTable(w io.Writer, results []result) {
+	g := newGrid(results)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "store\t%s\t\n", strings.Join(g.checks, "\t"))
+	for _, s := range g.stores {
+		row := []string{s}
+		for _, c := range g.checks {
+			r, ok := g.cell(s, c)
+			if !ok {
+				row = append(row, "")
+				continue
+			}
+			row = append(row, fmt.Sprintf("%s %.1fs %dop", r.Status, r.Seconds, r.Operations))
+		}
+		fmt.Fprintf(tw, "%s\t\n", strings.Join(row, "\t"))
+	}
+	tw.Flush()
+	failed := 0
+	for _, r := range results {
+		if !r.met() {
+			failed++
+		}
+	}
+	if len(results) > 0 {
+		fmt.Fprintf(w, "\nseed %d; ", results[0].Seed)
+	}
+	if failed == 0 {
+		fmt.Fprintln(w, "every expectation met")
+	} else {
+		fmt.Fprintf(w, "%d of %d results did not meet the catalogue's expectation\n", failed, len(results))
+	}
+}
+
+func printList(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "stores:\t")
+	for _, s := range variants.All() {
+		fmt.Fprintf(tw, "  %s\t%s\n", s.Name, s.Summary)
+	}
+	fmt.Fprintln(tw, "checks:\t")
+	for _, c := range registry {
+		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
+	}
+	tw.Flush()
+}
+
+// page is what index.html shows.
+type page struct {
+	Checks []string
+	Rows   []pageRow
+	Seed   int64
+	Met    bool
+	Failed int
+}
+
+type pageRow struct {
+	Store string
+	Cells []pageCell
+}
+
+type pageCell struct {
+	Result result
+	Class  string
+	Ok     bool
+}
+
+func newPage(results []result) page {
+	g := newGrid(results)
+	p := page{Checks: g.checks, Met: allMet(results)}
+	if len(results) > 0 {
+		p.Seed = results[0].Seed
+	}
+	for _, s := range g.stores {
+		row := pageRow{Store: s}
+		for _, c := range g.checks {
+			r, ok := g.cell(s, c)
+			cl := "none"
+			if ok {
+				cl = strings.ReplaceAll(strings.ToLower(r.Status), " ", "-")
+				if !r.met() {
+					p.Failed++
+				}
+			}
+			row.Cells = append(row.Cells, pageCell{Result: r, Class: cl, Ok: ok})
+		}
+		p.Rows = append(p.Rows, row)
+	}
+	return p
+}
+
+var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>sessioncheck report</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.4em .6em;text-align:left;vertical-align:top}
+th{background:#f4f4f4}.pass,.caught{background:#e6f5e6}.missed,.false-alarm,.violation,.error{background:#fbe3e3;font-weight:bold}
+.unknown{background:#fff5d6}.skipped,.none{color:#888}small{color:#555}
+</style></head><body>
+<h1>sessioncheck report</h1>
+<p>{{if .Met}}Every expectation met: the reference passed every check and every variant was caught by every check that must catch it.{{else}}{{.Failed}} result(s) did not meet the catalogue's expectation.{{end}}
+Seed {{.Seed}} (rerun with <code>go run ./cmd/sessioncheck -seed {{.Seed}}</code>).</p>
+<table><tr><th>store</th>{{range .Checks}}<th>{{.}}</th>{{end}}</tr>
+{{range .Rows}}<tr><th>{{.Store}}</th>{{range .Cells}}{{if .Ok}}<td class="{{.Class}}">{{.Result.Status}}<br>
+<small>expected {{.Result.Expected}}; {{printf "%.1f" .Result.Seconds}} s; {{.Result.Operations}} ops{{if .Result.Histories}}; {{.Result.Histories}} histories{{end}}</small>
+{{if .Result.Visualization}}<br><a href="{{.Result.Visualization}}">visualization</a>{{end}}
+{{if .Result.Counterexample}}<br><a href="{{.Result.Counterexample}}">{{if eq .Result.Verdict "violation"}}counterexample{{else}}details{{end}}</a>{{end}}
+</td>{{else}}<td class="none">—</td>{{end}}{{end}}</tr>
+{{end}}</table>
+<p><small>pass: no violation where none was expected · caught: a violation where one was expected ·
+MISSED: no violation where one was required · FALSE ALARM: a violation on the reference ·
+VIOLATION: a violation on an external backend · unknown: the check could not decide in its time.
+Raw results: <a href="results.json">results.json</a>.</small></p>
+</body></html>
+`))

@@ -1,0 +1,284 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/sessioncheck/sessioncheck/impl/variants"
+)
+
+// target is a store under check: a built-in one, or an external worker.
+type target struct {
+	name    string
+	builtin *variants.Store // nil for a worker
+	worker  []string        // argv of the worker
+}
+
+// expectation is what the catalogue requires of this target under check.
+// An external backend is expected to be correct.
+func (t target) expectation(check string) string {
+	if t.builtin == nil {
+		return string(variants.Pass)
+	}
+	return string(t.builtin.Expectation(check))
+}
+
+// outcome is what one check found on one target.
+type outcome struct {
+	verdict       string // pass, violation, unknown, error, skipped
+	operations    int
+	histories     int
+	detail        string
+	visualization string // file name inside the check's report directory
+}
+
+// job is what a check needs to run once.
+type job struct {
+	target target
+	seed   int64
+	budget float64
+	dir    string // a fresh scratch directory for the store's files
+	report string // this result's directory inside the report
+	tmp    string // where the store's scratch directories go
+}
+
+// result is one row of results.json (schema in README.md).
+type result struct {
+	Store          string  `json:"store"`
+	Check          string  `json:"check"`
+	Verdict        string  `json:"verdict"`
+	Expected       string  `json:"expected"`
+	Status         string  `json:"status"`
+	Seed           int64   `json:"seed"`
+	Operations     int     `json:"operations"`
+	Histories      int     `json:"histories"`
+	Seconds        float64 `json:"seconds"`
+	Detail         string  `json:"detail"`
+	Visualization  string  `json:"visualization"`
+	Counterexample string  `json:"counterexample"`
+}
+
+// status names how a verdict meets its expectation, as the table shows it.
+func status(verdict, expected string, reference bool) string {
+	switch {
+	case verdict == "violation" && expected == "violation":
+		return "caught"
+	case verdict == "violation" && expected == "any":
+		return "caught"
+	case verdict == "violation" && reference:
+		return "FALSE ALARM"
+	case verdict == "violation":
+		return "VIOLATION"
+	case verdict == "pass" && expected == "violation":
+		return "MISSED"
+	case verdict == "pass":
+		return "pass"
+	case verdict == "skipped":
+		return "skipped"
+	case verdict == "unknown":
+		return "unknown"
+	}
+	return "ERROR"
+}
+
+// met reports whether a result satisfies the catalogue.
+func (r result) met() bool {
+	switch r.Expected {
+	case "violation":
+		return r.Verdict == "violation"
+	case "pass":
+		return r.Verdict == "pass" || r.Verdict == "skipped" && r.Store != "reference"
+	}
+	return r.Verdict != "error"
+}
+
+func allMet(results []result) bool {
+	for _, r := range results {
+		if !r.met() {
+			return false
+		}
+	}
+	return true
+}
+
+func storeNames() []string {
+	var names []string
+	for _, s := range variants.All() {
+		names = append(names, s.Name)
+	}
+	return names
+}
+
+func targets(cfg config) ([]target, error) {
+	var ts []target
+	for _, name := range cfg.stores {
+		s, _ := variants.Lookup(name)
+		ts = append(ts, target{name: name, builtin: &s})
+	}
+	if cfg.worker != nil {
+		name, err := helloWorker(cfg.worker)
+		if err != nil {
+			return nil, usagef("-worker %q: %v", cfg.worker[0], err)
+		}
+		ts = append(ts, target{name: "worker:" + name, worker: cfg.worker})
+	}
+	return ts, nil
+}
+
+// runAll runs every chosen check on every chosen store, two at a time (the
+// machines this is meant for have two cores), and returns the results in
+// table order.
+func runAll(cfg config, prog *progress) ([]result, error) {
+	ts, err := targets(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := prepareReport(cfg.out); err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "sessioncheck-*")
+	if err != nil {
+		return nil, fmt.Errorf("scratch directory: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+
+	type cell struct {
+		i int
+		t target
+		c checkDef
+	}
+	var cells []cell
+	for _, t := range ts {
+		for _, name := range cfg.checks {
+			cells = append(cells, cell{len(cells), t, lookupCheck(name)})
+		}
+	}
+	results := make([]result, len(cells))
+	prog.start(len(cells))
+	work := make(chan cell)
+	var wg sync.WaitGroup
+	for range max(1, min(2, runtime.GOMAXPROCS(0))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range work {
+				prog.begin(c.t.name, c.c.name)
+				results[c.i] = runOne(cfg, tmp, c.t, c.c)
+				prog.done(results[c.i])
+			}
+		}()
+	}
+	for _, c := range cells {
+		work <- c
+	}
+	close(work)
+	wg.Wait()
+	prog.finish()
+	return results, nil
+}
+
+func runOne(cfg config, tmp string, t target, c checkDef) result {
+	r := result{Store: t.name, Check: c.name, Expected: t.expectation(c.name), Seed: cfg.seed}
+	report := filepath.Join(cfg.out, safeName(t.name)+"."+c.name)
+	j := job{target: t, seed: cfg.seed, budget: cfg.budget, report: report, tmp: tmp}
+	var o outcome
+	start := time.Now()
+	if err := os.MkdirAll(report, 0o755); err != nil {
+		o = outcome{verdict: "error", detail: err.Error()}
+	} else if dir, err := os.MkdirTemp(tmp, "store-*"); err != nil {
+		o = outcome{verdict: "error", detail: err.Error()}
+	} else {
+		j.dir = dir
+		o = c.run(j)
+	}
+	r.Seconds = time.Since(start).Seconds()
+	r.Verdict, r.Operations, r.Histories, r.Detail = o.verdict, o.operations, o.histories, o.detail
+	if o.visualization != "" {
+		r.Visualization = filepath.Join(filepath.Base(report), o.visualization)
+	}
+	if o.detail != "" && o.verdict != "pass" {
+		name := "counterexample.txt"
+		if err := os.WriteFile(filepath.Join(report, name), []byte(o.detail+"\n"), 0o644); err == nil {
+			r.Counterexample = filepath.Join(filepath.Base(report), name)
+		}
+	}
+	r.Status = status(r.Verdict, r.Expected, t.name == "reference")
+	return r
+}
+
+// safeName turns a store name into a file name.
+func safeName(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// progress tells a person at a terminal which check is running. It says
+// nothing when stderr is not a terminal, so logs and pipes stay clean.
+type progress struct {
+	mu      sync.Mutex
+	w       io.Writer
+	total   int
+	done_   int
+	running map[string]bool
+}
+
+func newProgress(stderr io.Writer) *progress {
+	f, ok := stderr.(*os.File)
+	if !ok {
+		return &progress{}
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return &progress{}
+	}
+	return &progress{w: stderr, running: map[string]bool{}}
+}
+
+func (p *progress) start(total int) { p.total = total }
+
+func (p *progress) begin(store, check string) {
+	if p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.running[store+" × "+check] = true
+	p.draw()
+}
+
+func (p *progress) done(r result) {
+	if p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.running, r.Store+" × "+r.Check)
+	p.done_++
+	p.draw()
+}
+
+func (p *progress) draw() {
+	line := fmt.Sprintf("[%d/%d]", p.done_, p.total)
+	for name := range p.running {
+		line += " " + name
+	}
+	if len(line) > 100 {
+		line = line[:100]
+	}
+	fmt.Fprintf(p.w, "\r\033[K%s", line)
+}
+
+func (p *progress) finish() {
+	if p.w != nil {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
