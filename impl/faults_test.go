@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/model"
 )

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/impl/variants"
 	"github.com/sessioncheck/sessioncheck/model"
