@@ -212,6 +212,20 @@ func resign(data, secret []byte) []byte {
 	return sign(bytes.Clone(data[:len(data)-sha256.Size]), secret)
 }
 
+// rebindKey rewrites the key a session file holds to key and signs the
+// result: reading the output is exactly reading data with the key check
+// switched off. Bytes too short to hold a key are returned unchanged.
+func rebindKey(data []byte, key string, secret []byte) []byte {
+	const at = 8 // magic, version, key length
+	if len(data) <= at || len(data) < at+int(data[at-1])+sha256.Size {
+		return data
+	}
+	body := append(append([]byte(nil), data[:at-1]...), byte(len(key)))
+	body = append(body, key...)
+	body = append(body, data[at+int(data[at-1]):len(data)-sha256.Size]...)
+	return sign(body, secret)
+}
+
 // brokenDecoders are Decode with one guard switched off. Each is built from
 // Decode by changing its input, so it differs from the reference only in
 // the guard it removes. The property must catch every one on the seeds.
@@ -232,14 +246,7 @@ var brokenDecoders = map[string]decodeFunc{
 	},
 	// The key is not bound: a file is accepted under any name.
 	"no-key-binding": func(key string, data, secret []byte) (model.Record, error) {
-		const at = 8 // magic, version, key length
-		if len(data) > at && len(data) >= at+int(data[at-1])+sha256.Size {
-			body := append(append([]byte(nil), data[:at-1]...), byte(len(key)))
-			body = append(body, key...)
-			body = append(body, data[at+int(data[at-1]):len(data)-sha256.Size]...)
-			data = sign(body, secret)
-		}
-		return impl.Decode(key, data, secret)
+		return impl.Decode(key, rebindKey(data, key, secret), secret)
 	},
 	// The secret is ignored: every deployment's files verify.
 	"no-secret": func(key string, data, _ []byte) (model.Record, error) {
