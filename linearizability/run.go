@@ -38,6 +38,9 @@ type Config struct {
 	// Histories is the number of histories to record and check (default 10).
 	// The check stops at the first violation.
 	Histories int
+	// Budget, if positive, stops recording new histories once the check has
+	// run this long; the verdict is then based on the histories recorded.
+	Budget time.Duration
 	// CheckTimeout bounds porcupine's search per history (default 10 s).
 	// Running out of it gives the verdict Unknown.
 	CheckTimeout time.Duration
@@ -51,6 +54,13 @@ type Config struct {
 	// ReportDir receives the visualization of a violation (default: Dir,
 	// or the temporary directory, which is then kept).
 	ReportDir string
+	// Now is the fixed clock of every history: the store's time, the same
+	// for every client and process; expiries are drawn relative to it.
+	// Default: the start of the check, truncated to the second. It should
+	// not be ahead of the real time: a store may compare its clock with
+	// file modification times (the reference does, to find stale temporary
+	// files).
+	Now time.Time
 	// Secret is given to every store of a history.
 	Secret string
 	// Env is the environment of worker processes (nil: the driver's).
@@ -70,6 +80,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Secret == "" {
 		c.Secret = "sessioncheck"
+	}
+	if c.Now.IsZero() {
+		c.Now = time.Now().UTC().Truncate(time.Second)
 	}
 	return c
 }
@@ -122,9 +135,9 @@ type conns interface {
 type goroutineConns struct{ openFn OpenFunc }
 
 func (g goroutineConns) open(_ int, cfg worker.Config) (model.Store, error) { return g.openFn(cfg) }
-func (g goroutineConns) lost(int)                                          {}
-func (g goroutineConns) supports(model.Kind) bool                          { return true }
-func (g goroutineConns) close() error                                      { return nil }
+func (g goroutineConns) lost(int)                                           {}
+func (g goroutineConns) supports(model.Kind) bool                           { return true }
+func (g goroutineConns) close() error                                       { return nil }
 
 type processConns struct {
 	argv    []string
@@ -242,6 +255,9 @@ func run(mode Mode, name string, cs conns, cfg Config) (res Result, err error) {
 	}
 	var unknownDetail string
 	for h := range cfg.Histories {
+		if cfg.Budget > 0 && h > 0 && time.Since(start) >= cfg.Budget {
+			break
+		}
 		seed := cfg.Seed + uint64(h)
 		hist, err := recordHistory(cs, cfg, dir, seed)
 		if err != nil {
@@ -323,7 +339,7 @@ func recordHistory(cs conns, cfg Config, parent string, seed uint64) ([]Entry, e
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	wcfg := worker.Config{Dir: dir, Now: Now, Secret: cfg.Secret}
+	wcfg := worker.Config{Dir: dir, Now: cfg.Now, Secret: cfg.Secret}
 	if cfg.KeySpace > 0 {
 		wcfg.Keys = KeyPool(seed, cfg.KeySpace)
 	}
@@ -342,7 +358,7 @@ func recordHistory(cs conns, cfg Config, parent string, seed uint64) ([]Entry, e
 		go func() {
 			defer wg.Done()
 			c := &client{i: i, id: rec.NewClient(), store: stores[i], rec: rec, cs: cs, cfg: wcfg, timeout: cfg.OpTimeout}
-			errs[i] = c.run(newGen(cfg.Workload, seed, i, Now), p, cfg.Operations)
+			errs[i] = c.run(newGen(cfg.Workload, seed, i, cfg.Now), p, cfg.Operations)
 		}()
 	}
 	wg.Wait()

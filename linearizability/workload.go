@@ -92,9 +92,6 @@ func (w Workload) withDefaults() Workload {
 	return w
 }
 
-// Now is the fixed clock of every history: the store's time, the same for
-// every client and process. Expiries are drawn relative to it.
-var Now = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // KeyPool returns the fixed keys a KeySpace workload draws fresh keys from.
 func KeyPool(seed uint64, n int) []string {
