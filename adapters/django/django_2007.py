@@ -12,7 +12,10 @@ user's data was gone.
 Two methods depart from Django 3.2, each by one step:
 
 - save(): the file is opened with O_TRUNC *before* the data is materialised
-  (3.2 materialises first, then writes a temporary file and renames it).
+  and then written in place (3.2 materialises first, then writes a
+  temporary file and renames it). Create and update keep 3.2's flags
+  (O_CREAT|O_EXCL, or UpdateError on a missing file), so that the order is
+  the only difference a check can see.
 - load(): an empty file is undecodable, as it was in 2007, and so gets a new
   key (3.2 tolerates an empty file as the "placeholder" of a create, which
   came with the #8616 fix).
@@ -20,7 +23,7 @@ Two methods depart from Django 3.2, each by one step:
 Everything else (keys, expiry, encoding, clear_expired) is Django 3.2's.
 """
 
-from django.contrib.sessions.backends.base import CreateError
+from django.contrib.sessions.backends.base import CreateError, UpdateError
 from django.core.exceptions import SuspiciousOperation
 
 
@@ -37,14 +40,18 @@ def make_store(fb, hooked_os):
             if self.session_key is None:
                 return self.create()
             path = self._key_to_file()
-            # open(path, "wb"): the truncation comes first.
-            flags = hooked_os.O_WRONLY | hooked_os.O_CREAT | hooked_os.O_TRUNC
+            # open(path, "wb"): the truncation comes first. (2007's save was
+            # an upsert; the create/update flags are kept as in 3.2 so that
+            # the order is the only difference a check can see.)
+            flags = hooked_os.O_WRONLY | hooked_os.O_TRUNC
             if must_create:
-                flags |= hooked_os.O_EXCL
+                flags |= hooked_os.O_CREAT | hooked_os.O_EXCL
             try:
                 fd = hooked_os.open(path, flags, 0o600)
             except FileExistsError:
                 raise CreateError
+            except FileNotFoundError:
+                raise UpdateError
             try:
                 # The #6984 bug: the data is materialised only now. For an
                 # uncached session this loads the file truncated above.

@@ -38,6 +38,8 @@ ALL_OPS = ["create", "load", "save", "touch", "delete", "exists", "cycle", "clea
 # Django stores a custom expiry in the session dict under this name; a client
 # value of that name would be indistinguishable from it.
 EXPIRY_FIELD = "_session_expiry"
+# The protocol's key alphabet (docs/PROTOCOL.md): ^[a-z0-9]{8,64}$.
+KEY_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 class ProtocolError(Exception):
@@ -290,6 +292,9 @@ def format_time(t):
 
 
 def parse_values(value):
+    if value is None:
+        # Go drivers leave an empty object out (omitempty): no values.
+        return {}
     if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         raise ProtocolError("values: want an object of string to string, got %r" % (value,))
     if EXPIRY_FIELD in value:
@@ -413,19 +418,23 @@ class Worker:
         return {"id": rid, **fields}
 
     def key_of(self, msg):
-        key = msg.get("key")
+        key = msg.get("key", "")  # Go drivers leave an empty key out
         if not isinstance(key, str):
-            raise ProtocolError("%s: missing key" % msg.get("op"))
+            raise ProtocolError("%s: key must be a string, got %r" % (msg.get("op"), key))
         return key
 
     def invalid(self, key):
-        """Django's own key rules: at least 8 characters (SessionBase
-        ._validate_session_key) from VALID_KEY_CHARS (file._key_to_file).
-        Django itself answers such a key with an empty session (or, on save,
-        a new key); the protocol wants invalid-key."""
+        """The protocol's key rule, ^[a-z0-9]{8,64}$, checked before Django
+        sees the key. Django's own rules are at least 8 characters
+        (SessionBase._validate_session_key) from VALID_KEY_CHARS
+        (file._key_to_file), with no upper bound; Django answers a key it
+        refuses with an empty session (or, on save, a new key), never an
+        error, so the adapter answers invalid-key as the protocol asks."""
         chars = self.m["VALID_KEY_CHARS"]
-        if len(key) < 8 or not set(key) <= set(chars):
-            return {"outcome": "invalid-key", "message": "Django refuses session key %r" % key}
+        django_refuses = len(key) < 8 or not set(key) <= set(chars)
+        if django_refuses or len(key) > 64 or not set(key) <= set(KEY_CHARS):
+            why = "Django refuses it too" if django_refuses else "Django itself would accept it"
+            return {"outcome": "invalid-key", "message": "session key %r is not ^[a-z0-9]{8,64}$ (%s)" % (key, why)}
         return None
 
     def record_of(self, s, data):
