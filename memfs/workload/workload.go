@@ -44,19 +44,20 @@ type Opener = func(dir string, opts impl.Options) (*impl.Store, error)
 // only then is it known which keys exist.
 type Step struct {
 	Kind   model.Kind
-	Ref    int           // which known key: Known[Ref % len(Known)]; -1 = NeverKey
+	Ref    int           // which known key, counting back from the newest (mod 5); -1 = NeverKey
 	Values model.Values  // Create, Save
 	TTL    time.Duration // Create, Save, Touch: expiry = now + TTL
 }
 
 // Generate returns n operations drawn from seed. A third are Create or
-// Cycle, so there are keys to work on; TTLs are short enough that records
-// expire during the run and ClearExpired has work.
+// Cycle, so there are keys to work on; most work on one of the five newest
+// keys, so they find it live; TTLs (3 to 42 operations) are short enough
+// that records expire during the run and ClearExpired has work.
 func Generate(seed int64, n int) []Step {
 	r := rand.New(rand.NewPCG(uint64(seed), 0x5e55))
 	steps := make([]Step, 0, n)
 	for i := range n {
-		st := Step{Ref: r.IntN(1 << 20), TTL: time.Duration(2+r.IntN(25)) * time.Second}
+		st := Step{Ref: r.IntN(1 << 20), TTL: time.Duration(3+r.IntN(40)) * time.Second}
 		if r.IntN(12) == 0 {
 			st.Ref = -1
 		}
@@ -137,7 +138,9 @@ func (e *Env) Prepare(st Step) model.Op {
 	if st.Kind != model.OpCreate && st.Kind != model.OpClearExpired {
 		op.Key = NeverKey
 		if st.Ref >= 0 && len(e.Known) > 0 {
-			op.Key = e.Known[st.Ref%len(e.Known)]
+			// Recent keys are the likeliest to be live, so most
+			// operations find a session to work on.
+			op.Key = e.Known[len(e.Known)-1-st.Ref%min(len(e.Known), 5)]
 		}
 	}
 	return op
@@ -337,4 +340,17 @@ func slotsString(slots []model.Slot) string {
 		return parts[0]
 	}
 	return "one of: " + strings.Join(parts, " | ")
+}
+
+// StateOf returns the observed state as a model state, or an error naming
+// the first key that could not be read.
+func StateOf(obs map[string]Observation) (model.State, error) {
+	var s model.State
+	for _, k := range slices.Sorted(maps.Keys(obs)) {
+		if err := obs[k].Err; err != nil {
+			return s, fmt.Errorf("key %s: %w", k, err)
+		}
+		s = setSlot(s, k, obs[k].Slot)
+	}
+	return s, nil
 }

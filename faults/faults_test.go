@@ -1,0 +1,38 @@
+package faults_test
+
+import (
+	"testing"
+
+	"github.com/sessioncheck/sessioncheck/faults"
+	"github.com/sessioncheck/sessioncheck/impl/variants"
+)
+
+// TestCatalogue runs the check on every store in the catalogue and holds it
+// to the catalogue's expectation for "faults": the reference must pass, the
+// variants the table names must be caught.
+func TestCatalogue(t *testing.T) {
+	for _, st := range variants.All() {
+		want := st.Expectation("faults")
+		t.Run(st.Name, func(t *testing.T) {
+			t.Parallel()
+			for _, seed := range []int64{1, 2} {
+				res := faults.Check(st.Open, faults.Config{Seed: seed})
+				t.Logf("seed %d: %s, %d points, %d injections, %d absorbed, %d violations, %.2fs",
+					seed, res.Verdict, res.Points, res.Injections, res.Absorbed, res.Violations, res.Seconds)
+				switch {
+				case res.Verdict == "error":
+					t.Fatalf("seed %d: the check could not run: %s", seed, res.Detail)
+				case string(want) == "pass" && res.Verdict != "pass":
+					t.Fatalf("seed %d: false alarm:\n%s", seed, res.Detail)
+				case string(want) == "violation" && res.Verdict != "violation":
+					t.Fatalf("seed %d: missed: %d injections, none violated", seed, res.Injections)
+				case res.Verdict == "violation" && res.Detail == "":
+					t.Fatalf("seed %d: a violation without a report", seed)
+				}
+				if res.Verdict == "violation" && seed == 1 {
+					t.Logf("report:\n%s", res.Detail)
+				}
+			}
+		})
+	}
+}
