@@ -78,10 +78,10 @@ type Result struct {
 	// the workload at all: Detail says why).
 	Verdict    string
 	Seed       int64
-	Operations int     // operations in the workload
-	Points     int     // injection points: file-system calls of the workload
-	Injections int     // runs, one per point and applicable errno
-	Absorbed   int     // injections after which the operation still succeeded, correctly
+	Operations int // operations in the workload
+	Points     int // injection points: file-system calls of the workload
+	Injections int // runs, one per point and applicable errno
+	Absorbed   int // injections after which the operation still succeeded, correctly
 	// AbsorbedAt lists the absorbed injections (errno and call), so a
 	// reader can judge each: a store that returned ErrNotFound joined with
 	// a failed unlock is classified by its ErrNotFound, for example.
