@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/sessioncheck/sessioncheck/crash"
+	"github.com/sessioncheck/sessioncheck/explore"
+	"github.com/sessioncheck/sessioncheck/faults"
 	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/impl/variants"
 	"github.com/sessioncheck/sessioncheck/linearizability"
@@ -28,6 +31,9 @@ var registry = []checkDef{
 	{"proptest", "sequential model-vs-store property suite (rapid), shrunk counterexamples", runProptest},
 	{"lin-goroutines", "concurrent histories from goroutines, each with its own store instance, checked with porcupine", runLinGoroutines},
 	{"lin-processes", "concurrent histories from worker processes, checked with porcupine", runLinProcesses},
+	{"explore", "every interleaving of small concurrent scenarios under a controlled scheduler", runExplore},
+	{"faults", "an injected error (ENOSPC, EIO, EINTR) at every file-system call of a workload", runFaults},
+	{"crash", "every crash state of a simulated disk that loses what was not synced", runCrash},
 }
 
 func checkNames() []string {
@@ -121,4 +127,40 @@ func runLinProcesses(j job) outcome {
 		}
 	}
 	return linOutcome(linearizability.CheckProcesses(argv, linConfig(j, 30)))
+}
+
+// needSeam explains why a check cannot run on a worker: it stands behind the
+// store's file-system seam, which a store in another process does not expose.
+func needSeam(j job) (outcome, bool) {
+	if j.target.builtin != nil {
+		return outcome{}, false
+	}
+	return outcome{verdict: "skipped", detail: "needs the store's file-system seam (impl.FS), which a worker process does not expose"}, true
+}
+
+func runExplore(j job) outcome {
+	if o, skip := needSeam(j); skip {
+		return o
+	}
+	res := explore.Check(explore.ImplOpener(j.target.builtin.Open), explore.Config{
+		Seed:   j.seed,
+		Budget: scale(explore.DefaultBudget, j.budget),
+	})
+	return outcome{verdict: res.Verdict, operations: res.Operations, histories: res.Schedules, detail: res.Detail}
+}
+
+func runFaults(j job) outcome {
+	if o, skip := needSeam(j); skip {
+		return o
+	}
+	res := faults.Check(j.target.builtin.Open, faults.Config{Seed: j.seed, Operations: scale(faults.DefaultOperations, j.budget)})
+	return outcome{verdict: res.Verdict, operations: res.Operations, histories: res.Injections, detail: res.Detail}
+}
+
+func runCrash(j job) outcome {
+	if o, skip := needSeam(j); skip {
+		return o
+	}
+	res := crash.Check(j.target.builtin.Open, crash.Config{Seed: j.seed, Operations: scale(crash.DefaultOperations, j.budget)})
+	return outcome{verdict: res.Verdict, operations: res.Operations, histories: res.States, detail: res.Detail}
 }
