@@ -488,3 +488,80 @@ func TestRecordSurvivesFailedClose(t *testing.T) {
 	require.ErrorIs(t, err, errInjected)
 	require.False(t, errors.Is(err, model.ErrNotFound))
 }
+
+// TestCreateShowsNoPlaceholder reads the key a Create is about to publish at
+// every call the Create makes: until the rename it is absent, never empty.
+func TestCreateShowsNoPlaceholder(t *testing.T) {
+	dir := t.TempDir()
+	h := newHookFS()
+	const key = "placeholder00000"
+	s := open(t, dir, impl.Options{FS: h, NewKey: func() (string, error) { return key, nil }})
+	reader := open(t, dir, impl.Options{})
+	published := false
+	h.reset(func(_ int, c call) error {
+		_, err := reader.Load(key)
+		if published {
+			require.NoError(t, err, "at %v", c)
+		} else {
+			require.ErrorIs(t, err, model.ErrNotFound, "at %v", c)
+		}
+		published = published || c.Op == "rename-noreplace"
+		return nil
+	})
+	_, err := s.Create(vals("a", "1"), later)
+	require.NoError(t, err)
+	require.True(t, published)
+}
+
+// TestConcurrentSaveDelete races Saves, Touches, Deletes, Cycles and Loads
+// of one key, each client with its own store, under the race detector. No
+// reader may see a corrupt file, no operation may fail other than with
+// ErrNotFound, and no temporary file may be left.
+func TestConcurrentSaveDelete(t *testing.T) {
+	dir := t.TempDir()
+	key, err := open(t, dir, impl.Options{}).Create(vals("n", "0"), later)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for w := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := impl.Open(dir, impl.Options{Clock: fixedClock(t0), Secret: secret})
+			if err != nil {
+				errs <- err
+				return
+			}
+			for i := range 40 {
+				switch (w + i) % 5 {
+				case 0:
+					err = s.Save(key, vals("n", fmt.Sprint(w, i)), later)
+				case 1:
+					err = s.Touch(key, later)
+				case 2:
+					_, err = s.Load(key)
+				case 3:
+					if i%10 == 3 {
+						err = s.Delete(key)
+					}
+				case 4:
+					var k string
+					if k, err = s.Create(vals(), later); err == nil {
+						_, err = s.Cycle(k)
+					}
+				}
+				if err != nil && !errors.Is(err, model.ErrNotFound) {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	_, temps := snapshot(t, dir)
+	require.Empty(t, temps)
+}
