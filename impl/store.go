@@ -120,6 +120,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	s.steps = ReferenceSteps()
 	if opts.Steps != nil {
 		s.steps = *opts.Steps
+		if err := s.steps.check(); err != nil {
+			return nil, err
+		}
 	}
 	fi, err := s.fs.Lstat(s.dir)
 	switch {

@@ -565,3 +565,10 @@ func TestConcurrentSaveDelete(t *testing.T) {
 	_, temps := snapshot(t, dir)
 	require.Empty(t, temps)
 }
+
+func TestOpenRejectsIncompleteSteps(t *testing.T) {
+	st := impl.ReferenceSteps()
+	st.Expire = nil
+	_, err := impl.Open(t.TempDir(), impl.Options{Steps: &st})
+	require.ErrorContains(t, err, "Expire is nil")
+}
