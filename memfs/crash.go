@@ -1,6 +1,7 @@
 package memfs
 
 import (
+	"fmt"
 	"io/fs"
 	"maps"
 	"slices"
@@ -131,4 +132,27 @@ func (f *FS) CrashWith(keepNames, keepData bool) *FS {
 	}
 	out.d.root = cp(d.root, map[*inode]bool{})
 	return out
+}
+
+// Dump describes the whole tree as it is now — every name, each file's
+// mode and contents — one line per entry in name order. Two disks with the
+// same Dump look the same to every call a store makes, so a checker can use
+// it to skip a state it has already examined.
+func (f *FS) Dump() string {
+	d := f.d
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var b []byte
+	var walk func(prefix string, n *inode)
+	walk = func(prefix string, n *inode) {
+		for _, name := range slices.Sorted(maps.Keys(n.entries)) {
+			e := n.entries[name]
+			b = fmt.Appendf(b, "%s/%s %v %q\n", prefix, name, e.mode(), e.data)
+			if e.dir {
+				walk(prefix+"/"+name, e)
+			}
+		}
+	}
+	walk("", d.root)
+	return string(b)
 }
