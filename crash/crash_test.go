@@ -1,6 +1,7 @@
 package crash_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/sessioncheck/sessioncheck/crash"
@@ -34,5 +35,24 @@ func TestCatalogue(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReportNamesEverything holds a violation report to what a reader needs
+// to act on it: the seed, the crash point, the operation in flight, what the
+// model required and what was found.
+func TestReportNamesEverything(t *testing.T) {
+	st, ok := variants.Lookup("no-fsync")
+	if !ok {
+		t.Fatal("no-fsync is not in the catalogue")
+	}
+	res := crash.Check(st.Open, crash.Config{Seed: 4, Operations: 10})
+	if res.Verdict != "violation" {
+		t.Fatalf("no-fsync: %s, want a violation", res.Verdict)
+	}
+	for _, want := range []string{"seed 4", "crash after call #", "in flight:", "the model requires", "found", "replay"} {
+		if !strings.Contains(res.Detail, want) {
+			t.Errorf("report lacks %q:\n%s", want, res.Detail)
+		}
 	}
 }

@@ -291,7 +291,7 @@ func (w Window) Check(obs map[string]Observation) (model.State, error) {
 		o := obs[k]
 		allowed := w.allowed(k)
 		if o.Err != nil {
-			problems = append(problems, fmt.Sprintf("key %s: %v; the model requires %s", k, o.Err, slotsString(allowed)))
+			problems = append(problems, fmt.Sprintf("key %s: found a record that cannot be loaded (%v); the model requires %s", k, o.Err, slotsString(allowed)))
 			continue
 		}
 		if !slices.ContainsFunc(allowed, o.Slot.Equal) {
