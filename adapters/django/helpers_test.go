@@ -51,10 +51,3 @@ func pool(t *testing.T, mode string) *workerstore.Pool {
 	})
 	return p
 }
-
-func poolOps(t *testing.T, mode, ops string) *workerstore.Pool {
-	t.Helper()
-	p := workerstore.New(append(workerArgv(t, mode), "--ops="+ops), worker.Options{Timeout: 20 * time.Second})
-	t.Cleanup(func() { p.Close() })
-	return p
-}
