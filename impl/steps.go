@@ -66,10 +66,13 @@ func ReferenceSteps() Steps {
 // check reports a missing step, which would otherwise be a nil call deep
 // inside an operation.
 func (st Steps) check() error {
-	for name, missing := range map[string]bool{"Lock": st.Lock == nil, "Update": st.Update == nil,
-		"Replace": st.Replace == nil, "Publish": st.Publish == nil, "Expire": st.Expire == nil, "Sync": st.Sync == nil} {
-		if missing {
-			return fmt.Errorf("impl.Options.Steps: %s is nil (start from ReferenceSteps())", name)
+	for _, f := range []struct {
+		name    string
+		missing bool
+	}{{"Lock", st.Lock == nil}, {"Update", st.Update == nil}, {"Replace", st.Replace == nil},
+		{"Publish", st.Publish == nil}, {"Expire", st.Expire == nil}, {"Sync", st.Sync == nil}} {
+		if f.missing {
+			return fmt.Errorf("impl.Options.Steps: %s is nil (start from ReferenceSteps())", f.name)
 		}
 	}
 	return nil
