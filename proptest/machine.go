@@ -70,8 +70,10 @@ type machine struct {
 	// replay, and the keys themselves change on every replay.
 	names map[string]string
 	step  int
-	// h is the open session handle, if any (see handle.go).
-	h *handleState
+	// openSession opens real handles (nil: no handle actions); h is the
+	// open handle, if any (see handle.go).
+	openSession SessionOpener
+	h           *handleState
 }
 
 func (m *machine) clock() time.Time { return m.now }
@@ -373,7 +375,7 @@ var errSetup = errors.New("proptest: setup error")
 
 // run is the property: one case, from a fresh directory to a sequence of
 // actions rapid draws.
-func run(open Opener, root string, withHandle bool) func(*rapid.T) {
+func run(open Opener, root string, session SessionOpener) func(*rapid.T) {
 	return func(t *rapid.T) {
 		dir, err := os.MkdirTemp(root, "case-")
 		if err != nil {
@@ -381,7 +383,7 @@ func run(open Opener, root string, withHandle bool) func(*rapid.T) {
 			t.Fatalf("%v: cannot make a directory for the case", errSetup)
 		}
 		t.Cleanup(func() { _ = os.RemoveAll(dir) })
-		m := &machine{open: open, dir: dir, now: epoch, names: make(map[string]string)}
+		m := &machine{open: open, dir: dir, now: epoch, names: make(map[string]string), openSession: session}
 		st, err := open(dir, m.clock)
 		if err != nil {
 			t.Logf("%s", m.sanitize(err.Error()))
@@ -390,7 +392,7 @@ func run(open Opener, root string, withHandle bool) func(*rapid.T) {
 		m.store = st
 		t.Cleanup(func() { _ = closeStore(m.store) })
 		actions := m.actions()
-		if withHandle {
+		if session != nil {
 			for name, a := range m.handleActions() {
 				actions[name] = a
 			}

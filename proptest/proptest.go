@@ -60,7 +60,12 @@ func TestStore(t *testing.T, open Opener) {
 	}
 	seed := currentUint("seed")
 	t.Logf("proptest: %s cases, seed %d (replay all of them with RAPID_SEED=%d -count=1)", current("checks"), seed, seed)
-	rapid.Check(t, run(open, root, true))
+	t.Run("operations", func(t *testing.T) {
+		rapid.Check(t, run(open, root, defaultSession))
+	})
+	t.Run("untouched-save", func(t *testing.T) {
+		rapid.Check(t, untouched(open, root, defaultSession))
+	})
 }
 
 // Config tunes a run of Check. The zero Config is a full default run.
@@ -171,7 +176,11 @@ func Check(open Opener, cfg Config) Result {
 	}
 
 	tb := &captureTB{name: "proptest"}
-	tb.run(run(open, root, !cfg.NoHandle))
+	session := defaultSession
+	if cfg.NoHandle {
+		session = nil
+	}
+	tb.run(run(open, root, session))
 	return tb.result(cfg.Seed)
 }
 
