@@ -226,6 +226,10 @@ func (s *Store) WriteTemp(key string, data []byte) (name string, err error) {
 			break
 		}
 	}
+	if errors.Is(err, fs.ErrExist) {
+		// Not a key collision (%v, not %w): Create must not draw another key.
+		return "", fmt.Errorf("session %s: %d temporary names in a row are taken: %v", key, CreateAttempts, err)
+	}
 	if err != nil {
 		return "", fmt.Errorf("session %s: create temporary file: %w", key, err)
 	}

@@ -572,3 +572,16 @@ func TestOpenRejectsIncompleteSteps(t *testing.T) {
 	_, err := impl.Open(t.TempDir(), impl.Options{Steps: &st})
 	require.ErrorContains(t, err, "Expire is nil")
 }
+
+func TestTakenTempNamesAreNotKeyCollisions(t *testing.T) {
+	dir := t.TempDir()
+	const key = "tempnamestaken00"
+	for n := 1; n <= impl.CreateAttempts; n++ {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("t_%s_%d", key, n)), nil, 0o600))
+	}
+	draws := 0
+	s := open(t, dir, impl.Options{NewKey: func() (string, error) { draws++; return key, nil }})
+	_, err := s.Create(vals(), later)
+	require.ErrorContains(t, err, "temporary names in a row are taken")
+	require.Equal(t, 1, draws, "a taken temporary name was treated as a key collision")
+}
