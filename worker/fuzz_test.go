@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/model"
 	"github.com/sessioncheck/sessioncheck/worker"
 	"github.com/sessioncheck/sessioncheck/worker/workertest"
@@ -420,6 +421,25 @@ func TestWorkerPropertyCatchesBrokenWorkers(t *testing.T) {
 			t.Errorf("%s: no seed gives a problem containing %q: the property cannot catch it", c.mode, c.want)
 		} else {
 			t.Logf("%s caught on %s", c.mode, caught)
+		}
+	}
+}
+
+// TestWorkerSeedsOverReference runs the seeds through a worker serving the
+// reference file store (the store the real worker serves), its directory
+// pinned to a fresh temporary one whatever "dir" a line names, so that a
+// store that touches a real disk is shown to keep the worker alive too.
+func TestWorkerSeedsOverReference(t *testing.T) {
+	for _, s := range workerSeeds {
+		dir := t.TempDir()
+		serve := func(r io.Reader, w io.Writer) error {
+			return worker.Serve(r, w, "fuzz/reference", func(cfg worker.Config) (model.Store, error) {
+				now := cfg.Now
+				return impl.Open(dir, impl.Options{Secret: []byte(cfg.Secret), Clock: func() time.Time { return now }})
+			})
+		}
+		if p := workerProblem(serve, s.opened, []byte(s.input)); p != "" {
+			t.Errorf("over the reference, %q: %s", clip([]byte(s.input)), p)
 		}
 	}
 }
