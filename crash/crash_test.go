@@ -16,7 +16,14 @@ func TestCatalogue(t *testing.T) {
 		want := st.Expectation("crash")
 		t.Run(st.Name, func(t *testing.T) {
 			t.Parallel()
-			for _, seed := range []int64{1, 2, 3} {
+			// The reference gets more seeds than the variants: a false alarm
+			// is the costlier mistake, and each run costs a second or two
+			// under the race detector.
+			seeds := []int64{1}
+			if want == "pass" {
+				seeds = []int64{1, 2, 3}
+			}
+			for _, seed := range seeds {
 				res := crash.Check(st.Open, crash.Config{Seed: seed})
 				t.Logf("seed %d: %s, %d points, %d states, %d violations, %.2fs",
 					seed, res.Verdict, res.Points, res.States, res.Violations, res.Seconds)

@@ -15,7 +15,14 @@ func TestCatalogue(t *testing.T) {
 		want := st.Expectation("faults")
 		t.Run(st.Name, func(t *testing.T) {
 			t.Parallel()
-			for _, seed := range []int64{1, 2} {
+			// The reference gets more seeds than the variants: a false alarm
+			// is the costlier mistake, and each run costs a second or two
+			// under the race detector.
+			seeds := []int64{1}
+			if want == "pass" {
+				seeds = []int64{1, 2, 3}
+			}
+			for _, seed := range seeds {
 				res := faults.Check(st.Open, faults.Config{Seed: seed})
 				t.Logf("seed %d: %s, %d points, %d injections, %d absorbed, %d violations, %.2fs",
 					seed, res.Verdict, res.Points, res.Injections, res.Absorbed, res.Violations, res.Seconds)
