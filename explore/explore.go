@@ -26,8 +26,9 @@ type Config struct {
 	// Budget is the most schedules explored per scenario; 0 means
 	// DefaultBudget. A scenario cut short by it is reported.
 	Budget int
-	// Preemptions stops the iterative deepening after schedules with this
-	// many preemptions; 0 means no limit (every interleaving).
+	// Preemptions bounds the preemptions of a schedule (a switch away
+	// from a client that could have gone on): 0 means no bound, every
+	// interleaving; a negative value allows none.
 	Preemptions int
 	// Scenarios to explore; nil means Scenarios().
 	Scenarios []Scenario
@@ -119,13 +120,29 @@ func (x *Execution) String() string {
 	fmt.Fprintf(&b, "scenario %s\n", x.Scenario)
 	fmt.Fprintf(&b, "schedule %q (%d preemptions; replay with explore.Replay)\n", x.Schedule, x.Preemptions)
 	b.WriteString("file-system calls in order (step, client, call, path relative to the session directory):\n")
-	op := -2
-	for _, e := range x.Trace {
-		if e.Op != op && e.Op >= 0 {
-			fmt.Fprintf(&b, "        %s begins %s\n", clientName(e.Client), fmtOp(x.History[e.Op].Op))
+	lastEvent := map[int]int{} // op -> index of its last event
+	for i, e := range x.Trace {
+		if e.Op >= 0 {
+			lastEvent[e.Op] = i
 		}
-		op = e.Op
+	}
+	begun := map[int]bool{}
+	prev := -1
+	for i, e := range x.Trace {
+		if e.Op >= 0 && e.Op != prev {
+			verb := "begins"
+			if begun[e.Op] {
+				verb = "resumes"
+			}
+			begun[e.Op] = true
+			fmt.Fprintf(&b, "        %s %s %s\n", clientName(e.Client), verb, fmtOp(x.History[e.Op].Op))
+		}
+		prev = e.Op
 		b.WriteString("  " + e.String() + "\n")
+		if e.Op >= 0 && lastEvent[e.Op] == i {
+			fmt.Fprintf(&b, "        %s returns %s\n", clientName(e.Client), x.History[e.Op].result())
+			prev = -1
+		}
 	}
 	b.WriteString("history (logical call and return times):\n")
 	for _, h := range x.History {
@@ -147,7 +164,9 @@ func executeOnce(open Opener, sc Scenario, cfg Config, ch chooser) (*Execution, 
 	if err != nil {
 		return nil, nil, err
 	}
-	x := &Execution{Scenario: sc, Trace: r.s.events, History: r.history}
+	// Copies: a stalled client may still be running.
+	events, history := r.snapshot()
+	x := &Execution{Scenario: sc, Trace: events, History: history}
 	var de *DeadlockError
 	var se *StallError
 	switch {
@@ -156,9 +175,9 @@ func executeOnce(open Opener, sc Scenario, cfg Config, ch chooser) (*Execution, 
 	case r.err != nil:
 		return x, r, r.err
 	default:
-		if te := checkTrace(r.s.events, r.history); te != nil {
+		if te := checkTrace(events, history); te != nil {
 			x.Problem = te
-		} else if he := checkHistory(r.history); he != nil {
+		} else if he := checkHistory(history); he != nil {
 			x.Problem = he
 		}
 	}
@@ -241,13 +260,17 @@ func exploreScenario(open Opener, sc Scenario, cfg Config) (stats, *Execution, e
 		return st, nil, err
 	}
 	for bound := 0; ; bound++ {
-		last := bound > deepenTo || (cfg.Preemptions > 0 && bound >= cfg.Preemptions)
+		maxP := cfg.Preemptions
+		switch {
+		case maxP == 0:
+			maxP = unbounded
+		case maxP < 0:
+			maxP = 0
+		}
+		last := bound > deepenTo || bound >= maxP
 		limit := bound
-		if bound > deepenTo && (cfg.Preemptions == 0 || cfg.Preemptions > bound) {
-			limit = cfg.Preemptions
-			if limit == 0 {
-				limit = unbounded
-			}
+		if bound > deepenTo {
+			limit = maxP
 		}
 		st.bound = bound
 		d := &dfs{bound: limit}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sessioncheck/sessioncheck/impl"
@@ -39,11 +40,18 @@ type Operation struct {
 }
 
 func (o *Operation) String() string {
-	res := o.Result.String()
-	if o.Err != nil {
-		res = o.Result.Outcome.String() + " (" + o.Err.Error() + ")"
+	return fmt.Sprintf("%-4s [%3d,%3d] %s -> %s", clientName(o.Client), o.Call, o.Return, fmtOp(o.Op), o.result())
+}
+
+// result prints what the operation returned.
+func (o *Operation) result() string {
+	switch {
+	case o.Err != nil:
+		return o.Result.Outcome.String() + " (" + strings.ReplaceAll(o.Err.Error(), "\n", "; ") + ")"
+	case o.Op.Kind == model.OpSave || o.Op.Kind == model.OpTouch || o.Op.Kind == model.OpDelete:
+		return "ok"
 	}
-	return fmt.Sprintf("%-4s [%3d,%3d] %s -> %s", clientName(o.Client), o.Call, o.Return, fmtOp(o.Op), res)
+	return o.Result.String()
 }
 
 // fmtOp prints an operation with times relative to Epoch.
@@ -196,21 +204,45 @@ func execute(open Opener, sc Scenario, worlds func(model.Clock) (World, error), 
 // invoke runs one operation on the client's store and records it. It runs
 // in the client's goroutine, alone.
 func (r *run) invoke(c *client, st model.Store, op model.Op) {
-	h := &Operation{Client: c.id, Op: op, Call: r.s.tick}
 	if op.Kind == model.OpCreate || op.Kind == model.OpSave {
 		// Unique per write, so every value read names its write.
-		op.Values = model.NewValues(map[string]string{"w": fmt.Sprintf("%s#%d", clientName(c.id), len(r.history))})
-		h.Op = op
+		op.Values = model.NewValues(map[string]string{"w": fmt.Sprintf("%s#%d", clientName(c.id), r.opCount())})
 	}
-	r.s.tick++
-	c.op = len(r.history)
-	r.history = append(r.history, h)
+	h := &Operation{Client: c.id, Op: op}
+	if !r.s.locked(func() {
+		h.Call = r.s.tick
+		r.s.tick++
+		c.op = len(r.history)
+		r.history = append(r.history, h)
+	}) {
+		return
+	}
 	res, err := call(st, op)
-	c.op = -1
-	h.Return = r.s.tick
-	r.s.tick++
 	res.Outcome = model.OutcomeOf(err)
-	h.Result, h.Err = res, err
+	r.s.locked(func() {
+		c.op = -1
+		h.Return = r.s.tick
+		r.s.tick++
+		h.Result, h.Err = res, err
+	})
+}
+
+// snapshot copies the events and history recorded so far, under the lock:
+// a stalled client may still be running.
+func (r *run) snapshot() ([]Event, []*Operation) {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	ops := make([]*Operation, len(r.history))
+	for i, h := range r.history {
+		c := *h
+		ops[i] = &c
+	}
+	return slices.Clone(r.s.events), ops
+}
+
+func (r *run) opCount() (n int) {
+	r.s.locked(func() { n = len(r.history) })
+	return n
 }
 
 // call performs op on st; a panic becomes an error.

@@ -128,7 +128,6 @@ func Scenarios() []Scenario {
 	return []Scenario{
 		{Name: "save-load", Prefix: live, Clients: [][]Step{{on(model.OpSave, 0)}, {on(model.OpLoad, 0)}}},
 		{Name: "touch-load", Prefix: live, Clients: [][]Step{{on(model.OpTouch, 0)}, {on(model.OpLoad, 0)}}},
-		{Name: "save-save", Prefix: live, Clients: [][]Step{{on(model.OpSave, 0)}, {on(model.OpSave, 0)}}},
 		{Name: "save-delete", Prefix: live, Clients: [][]Step{{on(model.OpSave, 0)}, {on(model.OpDelete, 0)}}},
 		{Name: "touch-delete", Prefix: live, Clients: [][]Step{{on(model.OpTouch, 0)}, {on(model.OpDelete, 0)}}},
 		{Name: "create-create", Clients: [][]Step{{create(time.Hour)}, {create(time.Hour)}}},
@@ -136,6 +135,7 @@ func Scenarios() []Scenario {
 		{Name: "touch-sweep", Prefix: expiring, Clients: [][]Step{{on(model.OpTouch, 0)}, {sweep}}},
 		{Name: "cycle-save", Prefix: live, Clients: [][]Step{{on(model.OpCycle, 0)}, {on(model.OpSave, 0)}}},
 		{Name: "cycle-load", Prefix: live, Clients: [][]Step{{on(model.OpCycle, 0)}, {on(model.OpLoad, 0)}}},
+		{Name: "save-save", Prefix: live, Clients: [][]Step{{on(model.OpSave, 0)}, {on(model.OpSave, 0)}}},
 		{Name: "save-delete-load", Prefix: live, Clients: [][]Step{{on(model.OpSave, 0)}, {on(model.OpDelete, 0)}, {on(model.OpLoad, 0)}}},
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sessioncheck/sessioncheck/impl"
@@ -172,6 +173,12 @@ type sched struct {
 	chooser chooser
 	stall   time.Duration
 	aborted bool
+	timer   *time.Timer
+	// mu guards what clients write (events, history, tick) once a client
+	// may have stalled: a stalled client runs on unsynchronised, so after
+	// a stall nothing it does may reach the run's record (abandoned).
+	mu        sync.Mutex
+	abandoned bool
 	// choices counts the choice points met, for reports.
 	choices int
 }
@@ -206,6 +213,18 @@ func (s *sched) rel(path string) string {
 	return p
 }
 
+// locked runs f under s.mu unless the run was abandoned; it reports
+// whether f ran.
+func (s *sched) locked(f func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.abandoned {
+		return false
+	}
+	f()
+	return true
+}
+
 // point parks the client at a scheduling point until the scheduler picks it.
 // It returns false when the run was abandoned: the call must not happen.
 func (c *client) point(r request) bool {
@@ -223,8 +242,10 @@ func (c *client) record(e Event, err error) {
 	} else if e.Result == "" {
 		e.Result = "ok"
 	}
-	c.s.events = append(c.s.events, e)
-	c.s.tick++
+	c.s.locked(func() {
+		c.s.events = append(c.s.events, e)
+		c.s.tick++
+	})
 }
 
 func errString(s *sched, err error) string {
@@ -242,10 +263,18 @@ type task struct {
 // runPhase runs the tasks concurrently under the chooser and returns when
 // all have finished. A deadlock or a stalled client ends the run with an
 // error that describes it; the trace so far stays in s.events.
-func (s *sched) runPhase(tasks []task) error {
+func (s *sched) runPhase(tasks []task) (err error) {
 	if s.aborted {
 		return errAborted
 	}
+	defer func() {
+		// A chooser may panic (rapid stops a test case that way): release
+		// the parked clients first, so no goroutine is left waiting.
+		if p := recover(); p != nil {
+			s.abort(errAborted)
+			panic(p)
+		}
+	}()
 	// Start the clients one at a time and let each run to its first
 	// scheduling point: nothing a client does before its first file-system
 	// call is visible to another, so this order loses no interleaving.
@@ -307,7 +336,14 @@ func (s *sched) runPhase(tasks []task) error {
 
 // await waits until the running client c parks again or finishes.
 func (s *sched) await(c *client) error {
-	timer := time.NewTimer(s.stall)
+	// One timer per run, reset at every step: a step is a few
+	// microseconds, and a new timer each time would cost more than it.
+	if s.timer == nil {
+		s.timer = time.NewTimer(s.stall)
+	} else {
+		s.timer.Reset(s.stall)
+	}
+	timer := s.timer
 	defer timer.Stop()
 	select {
 	case m := <-s.msgs:
@@ -323,6 +359,7 @@ func (s *sched) await(c *client) error {
 		}
 		return nil
 	case <-timer.C:
+		s.locked(func() { s.abandoned = true })
 		return s.abort(&StallError{Client: c.id, After: s.stall})
 	}
 }

@@ -2,6 +2,7 @@ package explore
 
 import (
 	"errors"
+	"github.com/stretchr/testify/require"
 	"testing"
 )
 

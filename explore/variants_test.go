@@ -1,6 +1,7 @@
 package explore
 
 import (
+	"github.com/stretchr/testify/require"
 	"testing"
 
 	"github.com/sessioncheck/sessioncheck/impl/variants"
