@@ -88,5 +88,3 @@ func fastDir(t testing.TB) string {
 	}
 	return t.TempDir()
 }
-
-

@@ -92,7 +92,6 @@ func (w Workload) withDefaults() Workload {
 	return w
 }
 
-
 // KeyPool returns the fixed keys a KeySpace workload draws fresh keys from.
 func KeyPool(seed uint64, n int) []string {
 	r := rand.New(rand.NewPCG(seed, 0x6b657973)) // "keys"
