@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessioncheck/sessioncheck/adapters/workerstore"
+	"github.com/sessioncheck/sessioncheck/worker/workerstore"
 	"github.com/sessioncheck/sessioncheck/worker"
 )
 

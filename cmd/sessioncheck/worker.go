@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync"
 	"time"
 
-	"github.com/sessioncheck/sessioncheck/model"
 	"github.com/sessioncheck/sessioncheck/proptest"
 	"github.com/sessioncheck/sessioncheck/worker"
 	"github.com/sessioncheck/sessioncheck/worker/builtin"
+	"github.com/sessioncheck/sessioncheck/worker/workerstore"
 )
 
 // workerCommand is the hidden subcommand with which sessioncheck serves a
@@ -64,127 +63,10 @@ func helloWorker(argv []string) (string, error) {
 	return name, nil
 }
 
-// workerOpener adapts a worker to the property suite. The suite opens a
-// store for every case and moves its clock between operations, while a
-// worker's clock is fixed at each open: so one worker process serves the
-// whole run, and the store is re-opened on the same directory whenever the
-// suite's clock has moved (a restart, which a correct store survives).
+// workerOpener adapts a worker to the property suite: one worker process
+// serves the whole run (see package workerstore for how its fixed clock
+// follows the suite's moving one).
 func workerOpener(argv []string) (proptest.Opener, func()) {
-	var (
-		mu sync.Mutex
-		c  *worker.Client
-	)
-	open := func(dir string, clock model.Clock) (model.Store, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if c == nil {
-			var err error
-			if c, err = worker.Start(argv, worker.Options{Timeout: 20 * time.Second}); err != nil {
-				return nil, err
-			}
-		}
-		s := &clockedWorker{c: c, dir: dir, clock: clock}
-		return s, s.sync()
-	}
-	closeAll := func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if c != nil {
-			c.Close()
-			c = nil
-		}
-	}
-	return open, closeAll
-}
-
-// clockedWorker is a worker's store whose fixed clock follows a moving one.
-type clockedWorker struct {
-	c     *worker.Client
-	dir   string
-	clock model.Clock
-	now   time.Time
-	open  bool
-}
-
-func (w *clockedWorker) sync() error {
-	now := w.clock()
-	if w.open && now.Equal(w.now) {
-		return nil
-	}
-	if err := w.c.Open(worker.Config{Dir: w.dir, Now: now}); err != nil {
-		return err
-	}
-	w.now, w.open = now, true
-	return nil
-}
-
-func (w *clockedWorker) store() (model.Store, error) {
-	if err := w.sync(); err != nil {
-		return nil, err
-	}
-	return w.c.Store(), nil
-}
-
-func (w *clockedWorker) Create(v model.Values, expiry time.Time) (string, error) {
-	s, err := w.store()
-	if err != nil {
-		return "", err
-	}
-	return s.Create(v, expiry)
-}
-
-func (w *clockedWorker) Load(key string) (model.Record, error) {
-	s, err := w.store()
-	if err != nil {
-		return model.Record{}, err
-	}
-	return s.Load(key)
-}
-
-func (w *clockedWorker) Save(key string, v model.Values, expiry time.Time) error {
-	s, err := w.store()
-	if err != nil {
-		return err
-	}
-	return s.Save(key, v, expiry)
-}
-
-func (w *clockedWorker) Touch(key string, expiry time.Time) error {
-	s, err := w.store()
-	if err != nil {
-		return err
-	}
-	return s.Touch(key, expiry)
-}
-
-func (w *clockedWorker) Delete(key string) error {
-	s, err := w.store()
-	if err != nil {
-		return err
-	}
-	return s.Delete(key)
-}
-
-func (w *clockedWorker) Exists(key string) (bool, error) {
-	s, err := w.store()
-	if err != nil {
-		return false, err
-	}
-	return s.Exists(key)
-}
-
-func (w *clockedWorker) Cycle(key string) (string, error) {
-	s, err := w.store()
-	if err != nil {
-		return "", err
-	}
-	return s.Cycle(key)
-}
-
-func (w *clockedWorker) ClearExpired() ([]string, error) {
-	s, err := w.store()
-	if err != nil {
-		return nil, err
-	}
-	return s.ClearExpired()
+	pool := workerstore.New(argv, worker.Options{Timeout: 20 * time.Second})
+	return pool.Open, func() { pool.Close() }
 }
