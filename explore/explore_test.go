@@ -79,13 +79,12 @@ func TestTruncateThenLoadIsTheTraceSignature(t *testing.T) {
 	require.Contains(t, res.Detail, "#6984")
 }
 
-// The trace property alone, on the reference: never fires.
-func TestReferenceTraceClean(t *testing.T) {
+// An empty schedule does not fit a scenario with choice points: the replay
+// says so rather than guessing.
+func TestReplayEmptyScheduleIsTooShort(t *testing.T) {
 	sc, err := ScenarioNamed("touch-load")
 	require.NoError(t, err)
-	x, err := Replay(opener(t, "reference"), sc, "", Config{Preemptions: 1})
-	// The empty schedule is too short for a scenario with choices: the
-	// replay says so rather than guessing.
+	x, err := Replay(opener(t, "reference"), sc, "", Config{})
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "too short")
 	require.True(t, x != nil)
