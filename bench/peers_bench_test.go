@@ -203,12 +203,21 @@ func benchPeers(b *testing.B, wl string, size int) {
 		if wl == "delete" {
 			n = b.N
 		}
+		var err2 error
 		for range n {
 			k, err := p.store.Create(values, expiry)
 			if err != nil {
-				b.Fatalf("%s: create: %v", name, err)
+				err2 = err
+				break
 			}
 			p.keys = append(p.keys, k)
+		}
+		if err2 != nil {
+			// A peer that refuses the work (gorilla's FilesystemStore
+			// limits an encoded session to 4096 bytes by default) is left
+			// out of this case, not of the run.
+			b.Logf("peer %s left out: create: %v", name, err2)
+			continue
 		}
 		peers = append(peers, p)
 	}
