@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -132,6 +133,13 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("session directory %s is a symbolic link; give the real path", s.dir)
 	case !fi.IsDir():
 		return nil, fmt.Errorf("session directory %s is not a directory", s.dir)
+	case fi.Mode().Perm()&0o022 != 0:
+		// Whoever can write the directory can plant, replace or remove any
+		// session: the store's guarantees hold only for a private directory.
+		return nil, fmt.Errorf("session directory %s is writable by group or others (mode %v); make it private (chmod go-w)", s.dir, fi.Mode().Perm())
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != uint32(os.Geteuid()) && st.Uid != 0 {
+		return nil, fmt.Errorf("session directory %s is owned by uid %d, not by this user (uid %d) or root", s.dir, st.Uid, os.Geteuid())
 	}
 	return s, nil
 }
@@ -177,7 +185,10 @@ func (s *Store) Encode(key string, rec model.Record) ([]byte, error) {
 // by rename, the bytes read through one open descriptor are one complete
 // record, whatever writers do meanwhile.
 func (s *Store) Read(key string) (model.Record, error) {
-	f, err := s.fs.OpenFile(s.Path(key), syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	// O_NONBLOCK: a FIFO planted under a session's name would otherwise
+	// block the open forever (and with it ClearExpired, or a writer holding
+	// its stripe's lock); this way it reads as empty, which is corrupt.
+	f, err := s.fs.OpenFile(s.Path(key), syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return model.Record{}, err
 	}

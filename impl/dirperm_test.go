@@ -1,0 +1,55 @@
+package impl_test
+
+import (
+	"io/fs"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/sessioncheck/sessioncheck/impl"
+)
+
+// hidePermFS reports every directory as 0700: the permission guard switched off.
+type hidePermFS struct{ impl.FS }
+
+type perm0700 struct{ fs.FileInfo }
+
+func (p perm0700) Mode() fs.FileMode { return p.FileInfo.Mode()&^fs.ModePerm | 0o700 }
+
+func (h hidePermFS) Lstat(name string) (fs.FileInfo, error) {
+	fi, err := h.FS.Lstat(name)
+	if err != nil || !fi.IsDir() {
+		return fi, err
+	}
+	return perm0700{fi}, nil
+}
+
+// writableDirectory opens a session directory writable by others (and one
+// writable by group): Open must refuse each, naming the path and the mode.
+func writableDirectory(t *testing.T, fsys impl.FS) string {
+	var p secProblems
+	for _, mode := range []os.FileMode{0o777, 0o777 | os.ModeSticky, 0o770, 0o702} {
+		dir := t.TempDir()
+		if err := os.Chmod(dir, mode); err != nil {
+			t.Fatal(err)
+		}
+		_, err := secOpenWith(impl.Open, dir, impl.Options{FS: fsys})
+		switch {
+		case err == nil:
+			p.add("Open accepted a directory of mode %v", mode)
+		case !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "writable"):
+			p.add("Open refused mode %v with %q, which does not name the directory and say it is writable", mode, err)
+		}
+	}
+	if _, err := secOpenWith(impl.Open, t.TempDir(), impl.Options{FS: fsys}); err != nil {
+		p.add("Open refused a 0700 directory: %v", err)
+	}
+	return p.String()
+}
+
+func TestHostileDirectoryWritableByOthers(t *testing.T) {
+	guardCase(t,
+		func(t *testing.T) string { return writableDirectory(t, impl.OS) },
+		"an Lstat that reports every directory as 0700",
+		func(t *testing.T) string { return writableDirectory(t, hidePermFS{impl.OS}) })
+}
