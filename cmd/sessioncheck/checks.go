@@ -22,18 +22,19 @@ import (
 // system seam, which another process does not expose).
 type checkDef struct {
 	name, summary string
+	unit          string // what the check counts in results.json's "histories"
 	run           func(job) outcome
 }
 
 // registry lists the checks in table order. The names are stable: they are
 // the catalogue's (impl/variants.Checks) and the JSON's.
 var registry = []checkDef{
-	{"proptest", "sequential model-vs-store property suite (rapid), shrunk counterexamples", runProptest},
-	{"lin-goroutines", "concurrent histories from goroutines, each with its own store instance, checked with porcupine", runLinGoroutines},
-	{"lin-processes", "concurrent histories from worker processes, checked with porcupine", runLinProcesses},
-	{"explore", "every interleaving of small concurrent scenarios under a controlled scheduler", runExplore},
-	{"faults", "an injected error (ENOSPC, EIO, EINTR) at every file-system call of a workload", runFaults},
-	{"crash", "every crash state of a simulated disk that loses what was not synced", runCrash},
+	{"proptest", "sequential model-vs-store property suite (rapid), shrunk counterexamples", "cases", runProptest},
+	{"lin-goroutines", "concurrent histories from goroutines, each with its own store instance, checked with porcupine", "histories", runLinGoroutines},
+	{"lin-processes", "concurrent histories from worker processes, checked with porcupine", "histories", runLinProcesses},
+	{"explore", "every interleaving of small concurrent scenarios under a controlled scheduler", "schedules", runExplore},
+	{"faults", "an injected error (ENOSPC, EIO, EINTR) at every file-system call of a workload", "injections", runFaults},
+	{"crash", "every crash state of a simulated disk that loses what was not synced", "crash states", runCrash},
 }
 
 func checkNames() []string {

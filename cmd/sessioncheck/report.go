@@ -178,6 +178,7 @@ type pageRow struct {
 
 type pageCell struct {
 	Result result
+	Unit   string
 	Class  string
 	Ok     bool
 }
@@ -199,7 +200,7 @@ func newPage(results []result) page {
 					p.Failed++
 				}
 			}
-			row.Cells = append(row.Cells, pageCell{Result: r, Class: cl, Ok: ok})
+			row.Cells = append(row.Cells, pageCell{Result: r, Unit: lookupCheck(c).unit, Class: cl, Ok: ok})
 		}
 		p.Rows = append(p.Rows, row)
 	}
@@ -219,7 +220,7 @@ th{background:#f4f4f4}.pass,.caught{background:#e6f5e6}.missed,.false-alarm,.vio
 Seed {{.Seed}} (rerun with <code>go run ./cmd/sessioncheck -seed {{.Seed}}</code>).</p>
 <table><tr><th>store</th>{{range .Checks}}<th>{{.}}</th>{{end}}</tr>
 {{range .Rows}}<tr><th>{{.Store}}</th>{{range .Cells}}{{if .Ok}}<td class="{{.Class}}">{{.Result.Status}}<br>
-<small>expected {{.Result.Expected}}; {{printf "%.1f" .Result.Seconds}} s; {{.Result.Operations}} ops{{if .Result.Histories}}; {{.Result.Histories}} histories{{end}}</small>
+<small>expected {{.Result.Expected}}; {{printf "%.1f" .Result.Seconds}} s; {{.Result.Operations}} ops{{if .Result.Histories}}; {{.Result.Histories}} {{.Unit}}{{end}}</small>
 {{if .Result.Visualization}}<br><a href="{{.Result.Visualization}}">visualization</a>{{end}}
 {{if .Result.Counterexample}}<br><a href="{{.Result.Counterexample}}">{{if eq .Result.Verdict "violation"}}counterexample{{else}}details{{end}}</a>{{end}}
 </td>{{else}}<td class="none">—</td>{{end}}{{end}}</tr>
