@@ -375,9 +375,9 @@ var errSetup = errors.New("proptest: setup error")
 
 // run is the property: one case, from a fresh directory to a sequence of
 // actions rapid draws.
-func run(open Opener, root string, session SessionOpener) func(*rapid.T) {
+func run(open Opener, dirs *dirPool, session SessionOpener) func(*rapid.T) {
 	return func(t *rapid.T) {
-		dir, err := os.MkdirTemp(root, "case-")
+		dir, err := dirs.make()
 		if err != nil {
 			t.Logf("%v", err)
 			t.Fatalf("%v: cannot make a directory for the case", errSetup)

@@ -43,7 +43,7 @@ const DefaultChecks = 200
 // test binary (calls of TestStore and Check wait for each other).
 func TestStore(t *testing.T, open Opener) {
 	t.Helper()
-	root := t.TempDir()
+	dirs := &dirPool{root: t.TempDir()}
 	settingsMu.Lock()
 	defer settingsMu.Unlock()
 	var s settings
@@ -61,10 +61,10 @@ func TestStore(t *testing.T, open Opener) {
 	seed := currentUint("seed")
 	t.Logf("proptest: %s cases, seed %d (replay all of them with RAPID_SEED=%d -count=1)", current("checks"), seed, seed)
 	t.Run("operations", func(t *testing.T) {
-		rapid.Check(t, run(open, root, defaultSession))
+		rapid.Check(t, run(open, dirs, defaultSession))
 	})
 	t.Run("untouched-save", func(t *testing.T) {
-		rapid.Check(t, untouched(open, root, defaultSession))
+		rapid.Check(t, untouched(open, dirs, defaultSession))
 	})
 }
 
@@ -180,7 +180,7 @@ func Check(open Opener, cfg Config) Result {
 	if cfg.NoHandle {
 		session = nil
 	}
-	tb.run(run(open, root, session))
+	tb.run(run(open, &dirPool{root: root}, session))
 	return tb.result(cfg.Seed)
 }
 

@@ -1,9 +1,14 @@
 package proptest_test
 
 import (
+	"errors"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/sessioncheck/sessioncheck/model"
 
 	"github.com/sessioncheck/sessioncheck/proptest"
 )
@@ -46,5 +51,70 @@ func requireReadableReport(t *testing.T, r proptest.Result) {
 	}
 	if got := len(stepLine.FindAllString(r.Report, -1)); got < r.Steps {
 		t.Fatalf("report shows %d step lines for %d steps:\n%s", got, r.Steps, r.Report)
+	}
+}
+
+// countingStore counts the operations that reach a store.
+type countingStore struct {
+	model.Store
+	ops *atomic.Int64
+}
+
+func (c countingStore) Load(key string) (model.Record, error) {
+	c.ops.Add(1)
+	return c.Store.Load(key)
+}
+
+func (c countingStore) Create(values model.Values, expiry time.Time) (string, error) {
+	c.ops.Add(1)
+	return c.Store.Create(values, expiry)
+}
+
+// TestCheckRunsWhatItSays shows Check runs the cases it reports, each with
+// operations that reach the store, and that a seed replays a run exactly.
+func TestCheckRunsWhatItSays(t *testing.T) {
+	var ops atomic.Int64
+	var opens atomic.Int64
+	inner := fakeOpener("")
+	open := func(dir string, clock model.Clock) (model.Store, error) {
+		opens.Add(1)
+		st, err := inner(dir, clock)
+		return countingStore{Store: st, ops: &ops}, err
+	}
+	r := proptest.Check(open, proptest.Config{Seed: 42, Checks: 300})
+	if r.Verdict != proptest.Pass || r.Cases != 300 || r.Seed != 42 {
+		t.Fatalf("got %s after %d cases with seed %d, want pass after 300 with seed 42:\n%s", r.Verdict, r.Cases, r.Seed, r.Report)
+	}
+	if opens.Load() < 300 || ops.Load() < 300 {
+		t.Fatalf("300 cases opened the store %d times and made %d loads and creates", opens.Load(), ops.Load())
+	}
+	first := ops.Load()
+	ops.Store(0)
+	proptest.Check(open, proptest.Config{Seed: 42, Checks: 300})
+	if ops.Load() != first {
+		t.Fatalf("seed 42 made %d loads and creates, then %d", first, ops.Load())
+	}
+	t.Logf("300 cases: %d opens, %d loads and creates", opens.Load()/2, first)
+}
+
+// TestCheckRefusesBadConfig shows bad input is an Error verdict that says
+// what was wrong, not a panic or a pass.
+func TestCheckRefusesBadConfig(t *testing.T) {
+	for name, tc := range map[string]struct {
+		open proptest.Opener
+		cfg  proptest.Config
+		want string
+	}{
+		"nil opener":       {nil, proptest.Config{}, "no Opener"},
+		"negative":         {fakeOpener(""), proptest.Config{Checks: -1}, "negative"},
+		"missing dir":      {fakeOpener(""), proptest.Config{Dir: "/nonexistent/proptest"}, "not a directory"},
+		"store won't open": {func(string, model.Clock) (model.Store, error) { return nil, errors.New("no disk") }, proptest.Config{Checks: 5}, "setup error"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := proptest.Check(tc.open, tc.cfg)
+			if r.Verdict != proptest.Error || r.Err == nil || !strings.Contains(r.Err.Error(), tc.want) {
+				t.Fatalf("got %s, err %v; want error mentioning %q\n%s", r.Verdict, r.Err, tc.want, r.Report)
+			}
+		})
 	}
 }

@@ -15,9 +15,9 @@ import (
 // both the values and the key unchanged. A store that truncates its file
 // and only then reads the record it is about to rewrite fails it at once.
 // The expiry the save sets is the model's (model.Handle.Step).
-func untouched(open Opener, root string, session SessionOpener) func(*rapid.T) {
+func untouched(open Opener, dirs *dirPool, session SessionOpener) func(*rapid.T) {
 	return func(t *rapid.T) {
-		dir, err := os.MkdirTemp(root, "case-")
+		dir, err := dirs.make()
 		if err != nil {
 			t.Logf("%v", err)
 			t.Fatalf("%v: cannot make a directory for the case", errSetup)

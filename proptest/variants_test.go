@@ -1,12 +1,11 @@
 package proptest_test
 
 import (
-	"sync"
+	"os"
 	"testing"
 
 	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/impl/variants"
-	"github.com/sessioncheck/sessioncheck/memfs"
 	"github.com/sessioncheck/sessioncheck/model"
 	"github.com/sessioncheck/sessioncheck/proptest"
 )
@@ -18,26 +17,19 @@ func opener(v variants.Store) proptest.Opener {
 	}
 }
 
-// inMemory adapts a catalogue store to the suite on an in-memory file
-// system (one per case directory, kept across reopens): the same store
-// code without the disk, for tests that run the suite many times over.
-func inMemory(v variants.Store) proptest.Opener {
-	var mu sync.Mutex
-	disks := map[string]*memfs.FS{}
-	return func(dir string, clock model.Clock) (model.Store, error) {
-		mu.Lock()
-		fsys := disks[dir]
-		if fsys == nil {
-			fsys = memfs.New(clock)
-			if err := fsys.MkdirAll(dir, 0o700); err != nil {
-				mu.Unlock()
-				return nil, err
-			}
-			disks[dir] = fsys
+// fastDir returns a directory for cases on tmpfs when the machine has one:
+// the meta-tests run the suite, and rapid's shrinker the store, thousands
+// of times, and on a journalled disk every case's mkdir, fsync and rmdir
+// would cost more than the rest. The store still runs on the real OS.
+func fastDir(t *testing.T) string {
+	t.Helper()
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		if dir, err := os.MkdirTemp("/dev/shm", "proptest-"); err == nil {
+			t.Cleanup(func() { _ = os.RemoveAll(dir) })
+			return dir
 		}
-		mu.Unlock()
-		return v.Open(dir, impl.Options{FS: fsys, Clock: clock, Secret: []byte("proptest")})
 	}
+	return t.TempDir()
 }
 
 // TestCatalogue runs the suite on every built-in store and holds each to
@@ -48,7 +40,7 @@ func TestCatalogue(t *testing.T) {
 	for _, v := range variants.All() {
 		t.Run(v.Name, func(t *testing.T) {
 			want := v.Expectation("proptest")
-			r := proptest.Check(opener(v), proptest.Config{})
+			r := proptest.Check(opener(v), proptest.Config{Dir: fastDir(t)})
 			t.Logf("%s: expected %s, got %s (seed %d, %d cases)", v.Name, want, r.Verdict, r.Seed, r.Cases)
 			switch want {
 			case variants.Pass:
@@ -81,8 +73,9 @@ func TestTruncateThenLoadEverySeed(t *testing.T) {
 	if !ok {
 		t.Fatal("the catalogue has no truncate-then-load")
 	}
+	dir := fastDir(t)
 	for seed := uint64(1); seed <= 20; seed++ {
-		r := proptest.Check(inMemory(v), proptest.Config{Seed: seed})
+		r := proptest.Check(opener(v), proptest.Config{Seed: seed, Dir: dir})
 		if r.Verdict != proptest.Violation {
 			t.Fatalf("seed %d: verdict %s, want violation:\n%s", seed, r.Verdict, r.Report)
 		}
