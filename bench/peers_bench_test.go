@@ -1,11 +1,13 @@
 package bench
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -30,6 +32,9 @@ import (
 //	gorilla        gorilla/sessions' FilesystemStore through adapters/gorilla
 //	go-inproc      the no-fsync variant called in process, no pipe: how much
 //	               of every figure above is the pipe
+//	django-inproc  Django's file backend called in process by
+//	               bench/django_inproc.py, which runs each block of the
+//	               workload itself and times it (no pipe per operation)
 //
 // A peer that cannot run here (Django not importable, the gorilla adapter not
 // in the tree) is left out with the reason logged; the others still run.
@@ -38,7 +43,8 @@ import (
 //
 // Metrics: <peer>-ns/op for each peer that ran, and x-<peer> = the peer's
 // ns/op divided by go-nondurable's (how many times faster the reference is,
-// both without fsync).
+// both without fsync), except x-django-inproc, which is divided by
+// go-inproc's (both in process, no pipe).
 
 const peerBlock = 16
 
@@ -53,7 +59,7 @@ var mixSeq = []model.Kind{
 	model.OpTouch, model.OpLoad, model.OpSave, model.OpCreate, model.OpDelete, model.OpLoad, model.OpSave,
 }
 
-var peerNames = []string{"go-durable", "go-nondurable", "django", "gorilla", "go-inproc"}
+var peerNames = []string{"go-durable", "go-nondurable", "django", "gorilla", "go-inproc", "django-inproc"}
 
 // peer is one store under test in a peer benchmark.
 type peer struct {
@@ -62,6 +68,10 @@ type peer struct {
 	keys  []string // live keys this peer created
 	ns    int64
 	done  int
+	// block, if set, runs the next n operations of the workload itself and
+	// returns the nanoseconds it measured (django-inproc); otherwise the
+	// benchmark calls store and times it.
+	block func(n int) (int64, error)
 }
 
 // peerNow is the fixed clock given to every worker.
@@ -192,6 +202,15 @@ func benchPeers(b *testing.B, wl string, size int) {
 	expiry := peerNow.Add(time.Hour)
 	var peers []*peer
 	for _, name := range peerNames {
+		if name == "django-inproc" {
+			p, err := startDjangoInproc(b, wl, size)
+			if err != nil {
+				b.Logf("peer %s left out: %v", name, err)
+				continue
+			}
+			peers = append(peers, p)
+			continue
+		}
 		p, err := startPeer(b, name)
 		if err != nil {
 			b.Logf("peer %s left out: %v", name, err)
@@ -274,6 +293,16 @@ func benchPeers(b *testing.B, wl string, size int) {
 				continue
 			}
 			busy = true
+			if p.block != nil {
+				n := min(peerBlock, b.N-p.done)
+				ns, err := p.block(n)
+				if err != nil {
+					b.Fatalf("%s: %v", p.name, err)
+				}
+				p.ns += ns
+				p.done += n
+				continue
+			}
 			t0 := time.Now()
 			for k := 0; k < peerBlock && p.done < b.N; k++ {
 				if err := op(p, p.done); err != nil {
@@ -288,16 +317,80 @@ func benchPeers(b *testing.B, wl string, size int) {
 		}
 	}
 	b.StopTimer()
-	var base float64
+	var base, inproc float64
 	for _, p := range peers {
-		if p.name == "go-nondurable" {
+		switch p.name {
+		case "go-nondurable":
 			base = float64(p.ns)
+		case "go-inproc":
+			inproc = float64(p.ns)
 		}
 	}
 	for _, p := range peers {
 		b.ReportMetric(float64(p.ns)/float64(b.N), p.name+"-ns/op")
-		if base > 0 && p.name != "go-nondurable" {
+		switch {
+		case p.name == "django-inproc" && inproc > 0:
+			b.ReportMetric(float64(p.ns)/inproc, "x-"+p.name)
+		case p.name != "django-inproc" && p.name != "go-nondurable" && base > 0:
 			b.ReportMetric(float64(p.ns)/base, "x-"+p.name)
 		}
 	}
+}
+
+// startDjangoInproc starts bench/django_inproc.py over a fresh directory,
+// seeded like the other peers (64 sessions, or b.N for delete).
+func startDjangoInproc(b *testing.B, wl string, size int) (*peer, error) {
+	py, err := pythonWithDjango()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(py, "django_inproc.py")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	b.Cleanup(func() {
+		stdin.Close()
+		if err := cmd.Wait(); err != nil {
+			b.Errorf("django_inproc.py: %v: %s", err, stderr.String())
+		}
+	})
+	out := bufio.NewReader(stdout)
+	say := func(format string, args ...any) (string, error) {
+		if _, err := fmt.Fprintf(stdin, format+"\n", args...); err != nil {
+			return "", fmt.Errorf("django_inproc.py: %v: %s", err, stderr.String())
+		}
+		line, err := out.ReadString('\n')
+		if err != nil {
+			return "", fmt.Errorf("django_inproc.py: %v: %s", err, stderr.String())
+		}
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "ok") {
+			return "", fmt.Errorf("django_inproc.py: %s", line)
+		}
+		return strings.TrimSpace(strings.TrimPrefix(line, "ok")), nil
+	}
+	preseed := 64
+	if wl == "delete" {
+		preseed = b.N
+	}
+	if _, err := say("open %s %d %s %d", benchDir(b), size, wl, preseed); err != nil {
+		return nil, err
+	}
+	return &peer{name: "django-inproc", block: func(n int) (int64, error) {
+		s, err := say("run %d", n)
+		if err != nil {
+			return 0, err
+		}
+		return strconv.ParseInt(s, 10, 64)
+	}}, nil
 }

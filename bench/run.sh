@@ -30,8 +30,10 @@ else
 fi
 
 BIN=$(mktemp -d)/bench.test
+LINBIN=$(dirname "$BIN")/linearizability.test
 trap 'rm -rf "$(dirname "$BIN")"' EXIT
 go test -c -o "$BIN" ./bench
+go test -c -o "$LINBIN" ./linearizability
 mkdir -p "$OUT"
 rm -f "$OUT"/run-*.txt
 
@@ -42,7 +44,7 @@ rm -f "$OUT"/run-*.txt
 	echo "cpu:       $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') × $(nproc)"
 	echo "disk:      $DIR on $DEVICE ($FSTYPE; $(findmnt -n -o FSTYPE,OPTIONS -T "$DIR" 2>/dev/null || echo '?'))"
 	echo "python:    $(${SESSIONCHECK_PYTHON:-/usr/bin/python3} -c 'import sys, django; print(sys.version.split()[0], "Django", django.get_version())' 2>/dev/null || echo 'Django not importable')"
-	echo "runs:      $COUNT (benchtime store $STORE_TIME, peers $PEER_TIME, checker $CHECK_TIME, explore $EXPLORE_TIME)"
+	echo "runs:      $COUNT (benchtime store $STORE_TIME, peers $PEER_TIME, checker $CHECK_TIME, explore $EXPLORE_TIME, parts $PARTS_TIME)"
 	echo "load:      $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at the start"
 } > "$OUT/env.txt"
 cat "$OUT/env.txt"
@@ -65,6 +67,17 @@ while [ "$i" -le "$COUNT" ]; do
 	group '^BenchmarkCheck' "$CHECK_TIME"
 	group '^BenchmarkExplore$' "$EXPLORE_TIME"
 	group '^BenchmarkParts$' "$PARTS_TIME"
+	# The linearizability package's own checker benchmark (recorded
+	# histories), renamed so that it does not mix with bench's BenchmarkCheck.
+	(cd linearizability && "$LINBIN" -test.run '^$' -test.bench '^BenchmarkCheck$' -test.benchtime "$CHECK_TIME") 2>&1 |
+		sed 's/^BenchmarkCheck\//BenchmarkLinCheck\//' >> "$RUNFILE" || {
+		echo "run.sh: linearizability BenchmarkCheck failed in $RUNFILE" >&2
+		FAILED=1
+	}
+	if grep -q '^--- FAIL\|^FAIL' "$RUNFILE"; then
+		echo "run.sh: a benchmark failed in $RUNFILE" >&2
+		FAILED=1
+	fi
 	i=$((i + 1))
 done
 echo "load:      $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at the end" >> "$OUT/env.txt"
