@@ -148,6 +148,9 @@ func (f *fakeStore) Delete(key string) error {
 }
 
 func (f *fakeStore) Exists(key string) (bool, error) {
+	if f.fault == "panic" && model.ValidateKey(key) != nil {
+		panic("exists: index out of range") // a store that trusts its input
+	}
 	r := f.apply(model.Op{Kind: model.OpExists, Key: key})
 	return r.Exists, errOf(r)
 }

@@ -151,7 +151,9 @@ func (m *machine) untouchedSave(t *rapid.T) {
 	t.Logf("step %d: open a handle on live session %s and save it without accessing it", m.step, m.name(key))
 	m.handleStep(t, model.HandleOp{Kind: model.HandleSave})
 	op := model.Op{Kind: model.OpLoad, Key: key, Now: m.now}
-	rec, err := m.store.Load(key)
+	var rec model.Record
+	var err error
+	m.guard(t, m.fmtOp(op), func() { rec, err = m.store.Load(key) }, func() string { return m.expected(op) })
 	if err != nil {
 		rec = model.Record{}
 	}
@@ -167,7 +169,9 @@ func (m *machine) untouchedSave(t *rapid.T) {
 // handleStep runs op on the real handle and on the model's, and compares
 // the results (the value returned, the key and the flags after it).
 func (m *machine) handleStep(t *rapid.T, op model.HandleOp) {
-	got := runSession(m.h.real, op)
+	desc := fmt.Sprintf("handle %s at %s", m.fmtHandleOp(op), m.at(m.now))
+	var got model.HandleResult
+	m.guard(t, desc, func() { got = runSession(m.h.real, op) }, func() string { return "no panic" })
 	fresh := ""
 	if got.Key != m.h.model.Key() {
 		fresh = got.Key // the key the store chose, if the op made one
@@ -175,7 +179,6 @@ func (m *machine) handleStep(t *rapid.T, op model.HandleOp) {
 	m.learn(got.Key)
 	next, state, want := m.h.model.Step(m.state, m.now, op, fresh)
 	m.step++
-	desc := fmt.Sprintf("handle %s at %s", m.fmtHandleOp(op), m.at(m.now))
 	if !want.Equal(got) {
 		if got.Err != nil {
 			t.Logf("step %d detail: the handle's error: %s", m.step, m.sanitize(got.Err.Error()))

@@ -97,7 +97,9 @@ func (m *machine) actions() map[string]func(*rapid.T) {
 func (m *machine) create(t *rapid.T) {
 	values, expiry := drawValues(t), m.drawExpiry(t)
 	op := model.Op{Kind: model.OpCreate, Values: values, Expiry: expiry, Now: m.now}
-	key, err := m.store.Create(values, expiry)
+	var key string
+	var err error
+	m.guard(t, m.fmtOp(op), func() { key, err = m.store.Create(values, expiry) }, func() string { return m.expected(op) })
 	if err != nil {
 		key = ""
 	}
@@ -107,7 +109,9 @@ func (m *machine) create(t *rapid.T) {
 
 func (m *machine) load(t *rapid.T) {
 	op := model.Op{Kind: model.OpLoad, Key: m.drawKey(t), Now: m.now}
-	rec, err := m.store.Load(op.Key)
+	var rec model.Record
+	var err error
+	m.guard(t, m.fmtOp(op), func() { rec, err = m.store.Load(op.Key) }, func() string { return m.expected(op) })
 	if err != nil {
 		rec = model.Record{} // a result beside an error means nothing
 	}
@@ -116,25 +120,30 @@ func (m *machine) load(t *rapid.T) {
 
 func (m *machine) save(t *rapid.T) {
 	op := model.Op{Kind: model.OpSave, Key: m.drawKey(t), Values: drawValues(t), Expiry: m.drawExpiry(t), Now: m.now}
-	err := m.store.Save(op.Key, op.Values, op.Expiry)
+	var err error
+	m.guard(t, m.fmtOp(op), func() { err = m.store.Save(op.Key, op.Values, op.Expiry) }, func() string { return m.expected(op) })
 	m.check(t, op, model.Result{Outcome: model.OutcomeOf(err)}, err)
 }
 
 func (m *machine) touch(t *rapid.T) {
 	op := model.Op{Kind: model.OpTouch, Key: m.drawKey(t), Expiry: m.drawExpiry(t), Now: m.now}
-	err := m.store.Touch(op.Key, op.Expiry)
+	var err error
+	m.guard(t, m.fmtOp(op), func() { err = m.store.Touch(op.Key, op.Expiry) }, func() string { return m.expected(op) })
 	m.check(t, op, model.Result{Outcome: model.OutcomeOf(err)}, err)
 }
 
 func (m *machine) delete(t *rapid.T) {
 	op := model.Op{Kind: model.OpDelete, Key: m.drawKey(t), Now: m.now}
-	err := m.store.Delete(op.Key)
+	var err error
+	m.guard(t, m.fmtOp(op), func() { err = m.store.Delete(op.Key) }, func() string { return m.expected(op) })
 	m.check(t, op, model.Result{Outcome: model.OutcomeOf(err)}, err)
 }
 
 func (m *machine) exists(t *rapid.T) {
 	op := model.Op{Kind: model.OpExists, Key: m.drawKey(t), Now: m.now}
-	ok, err := m.store.Exists(op.Key)
+	var ok bool
+	var err error
+	m.guard(t, m.fmtOp(op), func() { ok, err = m.store.Exists(op.Key) }, func() string { return m.expected(op) })
 	if err != nil {
 		ok = false
 	}
@@ -143,7 +152,9 @@ func (m *machine) exists(t *rapid.T) {
 
 func (m *machine) cycle(t *rapid.T) {
 	op := model.Op{Kind: model.OpCycle, Key: m.drawKey(t), Now: m.now}
-	key, err := m.store.Cycle(op.Key)
+	var key string
+	var err error
+	m.guard(t, m.fmtOp(op), func() { key, err = m.store.Cycle(op.Key) }, func() string { return m.expected(op) })
 	if err != nil {
 		key = ""
 	}
@@ -153,7 +164,9 @@ func (m *machine) cycle(t *rapid.T) {
 
 func (m *machine) clearExpired(t *rapid.T) {
 	op := model.Op{Kind: model.OpClearExpired, Now: m.now}
-	removed, err := m.store.ClearExpired()
+	var removed []string
+	var err error
+	m.guard(t, m.fmtOp(op), func() { removed, err = m.store.ClearExpired() }, func() string { return m.expected(op) })
 	if err != nil {
 		removed = nil
 	} else if removed == nil {
@@ -175,18 +188,23 @@ func (m *machine) advance(t *rapid.T) {
 // reopen closes the store and opens a new one on the same directory, as a
 // restarted server would: the files must be the whole state.
 func (m *machine) reopen(t *rapid.T) {
-	m.step++
-	if err := closeStore(m.store); err != nil {
+	var err error
+	m.guard(t, "reopen: close the store", func() { err = closeStore(m.store) }, func() string { return "it closes" })
+	if err != nil {
+		m.step++
 		t.Logf("step %d detail: the store's error: %s", m.step, m.sanitize(err.Error()))
 		t.Fatalf("step %d: reopen: closing the store failed", m.step)
 	}
 	m.store = nil
-	st, err := m.open(m.dir, m.clock)
+	var st model.Store
+	m.guard(t, "reopen: open the store on its directory", func() { st, err = m.open(m.dir, m.clock) }, func() string { return "it opens" })
 	if err != nil {
+		m.step++
 		t.Logf("step %d detail: the store's error: %s", m.step, m.sanitize(err.Error()))
 		t.Fatalf("step %d: reopen: opening the store again on its own directory failed", m.step)
 	}
 	m.store = st
+	m.step++
 	t.Logf("step %d: reopen the store on the same directory", m.step)
 }
 
@@ -195,6 +213,27 @@ func closeStore(st model.Store) error {
 	if c, ok := st.(io.Closer); ok && st != nil {
 		return c.Close()
 	}
+	return nil
+}
+
+// guard runs call, a call into the store, and turns a panic in it into a
+// failed step: no panic may reach a user of the store, and a panic shown as
+// a step reads better than a stack trace. what describes the step, expected
+// what the model wanted instead.
+func (m *machine) guard(t *rapid.T, what string, call func(), expected func() string) {
+	p := catch(call)
+	if p == nil {
+		return
+	}
+	m.step++
+	t.Logf("step %d detail: the store panicked: %s", m.step, m.sanitize(fmt.Sprint(p)))
+	t.Fatalf("step %d: %s\n    store did:      panic\n    model expected: %s", m.step, what, expected())
+}
+
+// catch runs f and returns what it panicked with, if it did.
+func catch(f func()) (p any) {
+	defer func() { p = recover() }()
+	f()
 	return nil
 }
 
@@ -312,8 +351,10 @@ func (m *machine) fmtKeys(keys []string) string {
 	return "[" + strings.Join(append(names, others...), " ") + "]"
 }
 
+func (m *machine) at(when time.Time) string { return at(when) }
+
 // at shows an instant relative to the epoch.
-func (m *machine) at(when time.Time) string {
+func at(when time.Time) string {
 	d := when.Sub(epoch)
 	if d < 0 {
 		return "t" + d.String()

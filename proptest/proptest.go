@@ -36,9 +36,11 @@ const DefaultChecks = 200
 // sequence it found, step by step, with what the store did and what the
 // model expected, and the seed that replays it.
 //
-// It runs DefaultChecks cases unless RAPID_CHECKS or -rapid.checks says
-// otherwise, and picks a seed and logs it unless RAPID_SEED or -rapid.seed
-// gives one. rapid's settings are global, so TestStore holds them for its
+// It runs two subtests: "operations", the state machine, and
+// "untouched-save", the property "save never observes its own truncation"
+// on its own. Each runs DefaultChecks cases unless RAPID_CHECKS or
+// -rapid.checks says otherwise; TestStore picks a seed and logs it unless
+// RAPID_SEED or -rapid.seed gives one. rapid's settings are global, so TestStore holds them for its
 // duration: do not run it in parallel with other rapid checks in the same
 // test binary (calls of TestStore and Check wait for each other).
 func TestStore(t *testing.T, open Opener) {
@@ -127,6 +129,21 @@ type Result struct {
 // and returns the verdict instead of failing a test. Like TestStore it
 // holds rapid's global settings while it runs; concurrent calls wait.
 func Check(open Opener, cfg Config) Result {
+	session := defaultSession
+	if cfg.NoHandle {
+		session = nil
+	}
+	return check(open, cfg, func(dirs *dirPool) func(*rapid.T) { return run(open, dirs, session) })
+}
+
+// CheckUntouchedSave runs only the property "save never observes its own
+// truncation" (the "untouched-save" subtest of TestStore), the way Check
+// runs the whole suite. Config.Steps and NoHandle do not apply.
+func CheckUntouchedSave(open Opener, cfg Config) Result {
+	return check(open, cfg, func(dirs *dirPool) func(*rapid.T) { return untouched(open, dirs, defaultSession) })
+}
+
+func check(open Opener, cfg Config, property func(*dirPool) func(*rapid.T)) Result {
 	if open == nil {
 		return Result{Verdict: Error, Err: fmt.Errorf("proptest: no Opener")}
 	}
@@ -176,11 +193,7 @@ func Check(open Opener, cfg Config) Result {
 	}
 
 	tb := &captureTB{name: "proptest"}
-	session := defaultSession
-	if cfg.NoHandle {
-		session = nil
-	}
-	tb.run(run(open, &dirPool{root: root}, session))
+	tb.run(property(&dirPool{root: root}))
 	return tb.result(cfg.Seed)
 }
 
@@ -312,14 +325,21 @@ func (c *captureTB) result(seed uint64) Result {
 		fmt.Fprintf(&b, "proptest: error: the suite could not run the store\n")
 	} else {
 		fmt.Fprintf(&b, "proptest: violation: the store did what the model forbids, after %d passing cases\n", r.Cases)
-		fmt.Fprintf(&b, "counterexample (%d steps; keys s1, s2, ... are the sessions in the order the store issued them, times are from t = %s):\n",
-			r.Steps, epoch.Format(time.RFC3339Nano))
+		fmt.Fprintf(&b, "counterexample (%s; keys s1, s2, ... are the sessions in the order the store issued them, times are from t = %s):\n",
+			plural(r.Steps, "step"), epoch.Format(time.RFC3339Nano))
 	}
 	b.WriteString(strings.Join(append(steps, details...), "\n"))
 	fmt.Fprintf(&b, "\nreplay: proptest.Config{Seed: %d} (or RAPID_SEED=%d under go test)\n", r.Seed, r.Seed)
 	fmt.Fprintf(&b, "rapid: %s\n", firstLine(c.headline))
 	r.Report = b.String()
 	return r
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 func firstLine(s string) string {

@@ -20,9 +20,10 @@ func TestFakePasses(t *testing.T) {
 
 // TestBrokenFakesCaught shows the suite fails on bugs that are not
 // variants of the reference: a save that resurrects a deleted session, a
-// store that forgets everything on restart.
+// store that forgets everything on restart, a store that panics on an
+// invalid key.
 func TestBrokenFakesCaught(t *testing.T) {
-	for _, fault := range []string{"resurrect", "forget-on-reopen"} {
+	for _, fault := range []string{"resurrect", "forget-on-reopen", "panic"} {
 		t.Run(fault, func(t *testing.T) {
 			r := proptest.Check(fakeOpener(fault), proptest.Config{Seed: 1, Checks: 200})
 			if r.Verdict != proptest.Violation {

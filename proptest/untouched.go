@@ -37,46 +37,53 @@ func untouched(open Opener, dirs *dirPool, session SessionOpener) func(*rapid.T)
 		create := model.Op{Kind: model.OpCreate, Values: values, Expiry: now.Add(life), Now: now}
 		key, err := store.Create(create.Values, create.Expiry)
 		if err != nil {
-			t.Logf("create: %v", err)
-			t.Fatalf("create(%v, expiring in %v) failed", values, life)
+			t.Logf("step 1 detail: the store's error: %v", err)
+			t.Fatalf("step 1: create(%v, expiring %s) at %s\n    store did:      %v\n    model expected: ok", values, at(create.Expiry), at(now), model.OutcomeOf(err))
 		}
 		state, err := model.State{}.Check(create, model.Result{Key: key})
 		if err != nil {
-			t.Fatalf("create(%v, expiring in %v) returned a key the model refuses", values, life)
+			t.Fatalf("step 1: create(%v, expiring %s) at %s\n    store did:      returned a key the model refuses\n    model expected: a fresh valid key", values, at(create.Expiry), at(now))
 		}
+		t.Logf("step 1: create(%v, expiring %s) at %s → ok key=s1", values, at(create.Expiry), at(now))
 		// The request comes later, while the session is still live,
 		// perhaps to another server process.
 		now = now.Add(rapid.SampledFrom([]time.Duration{0, life / 2, life - time.Nanosecond}).Draw(t, "later"))
+		t.Logf("step 2: the clock moves to %s", at(now))
 		if rapid.Bool().Draw(t, "reopen") {
 			if err := closeStore(store); err != nil {
-				t.Fatalf("closing the store failed")
+				t.Fatalf("step 2: reopen: closing the store failed")
 			}
 			if store, err = open(dir, clock); err != nil {
-				t.Fatalf("opening the store again failed")
+				t.Fatalf("step 2: reopen: opening the store again on its own directory failed")
 			}
+			t.Logf("step 2: reopen the store on the same directory")
 		}
 
 		h := session(store, key, clock, handleMaxAge)
 		err = h.Save()
+		_, state, want := model.OpenHandle(key, handleMaxAge).Step(state, now, model.HandleOp{Kind: model.HandleSave}, "")
 		if err != nil {
-			t.Logf("save: %v", err)
-			t.Fatalf("save of an untouched handle on a live session failed: %v", model.OutcomeOf(err))
+			t.Logf("step 3 detail: the handle's error: %v", err)
+			t.Fatalf("step 3: open a handle on s1 and save it without accessing it, at %s\n    store did:      %v\n    model expected: %v",
+				at(now), model.OutcomeOf(err), want.Outcome)
 		}
 		if h.Key() != key {
-			t.Fatalf("save of an untouched handle changed its key: the session was dropped (Django #6984)")
+			t.Fatalf("step 3: open a handle on s1 and save it without accessing it, at %s\n    store did:      the handle's key changed: the session was dropped (Django #6984)\n    model expected: the key stays s1", at(now))
 		}
-		_, state, _ = model.OpenHandle(key, handleMaxAge).Step(state, now, model.HandleOp{Kind: model.HandleSave}, "")
-		want := state.Slot(key).Record
+		t.Logf("step 3: open a handle on s1 and save it without accessing it, at %s → ok, key s1", at(now))
+		rec := state.Slot(key).Record
 		got, err := store.Load(key)
 		if err != nil {
-			t.Logf("load: %v", err)
-			t.Fatalf("load after the untouched save: %v, want the session %v", model.OutcomeOf(err), want)
+			t.Logf("step 4 detail: the store's error: %v", err)
+			t.Fatalf("step 4: load(s1) at %s\n    store did:      %v\n    model expected: ok %v expiring %s", at(now), model.OutcomeOf(err), rec.Values, at(rec.Expiry))
 		}
 		if got.Values != values {
-			t.Fatalf("the untouched save changed the values: %v, were %v (Django #6984)", got.Values, values)
+			t.Fatalf("step 4: load(s1) at %s\n    store did:      ok %v expiring %s: the untouched save changed the values (Django #6984)\n    model expected: ok %v expiring %s",
+				at(now), got.Values, at(got.Expiry), rec.Values, at(rec.Expiry))
 		}
-		if !got.Expiry.Equal(want.Expiry) {
-			t.Fatalf("the untouched save set expiry %v after the epoch, the model says %v", got.Expiry.Sub(epoch), want.Expiry.Sub(epoch))
+		if !got.Expiry.Equal(rec.Expiry) {
+			t.Fatalf("step 4: load(s1) at %s\n    store did:      ok %v expiring %s\n    model expected: ok %v expiring %s",
+				at(now), got.Values, at(got.Expiry), rec.Values, at(rec.Expiry))
 		}
 	}
 }

@@ -2,6 +2,7 @@ package proptest_test
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/sessioncheck/sessioncheck/impl"
@@ -87,4 +88,24 @@ func TestTruncateThenLoadEverySeed(t *testing.T) {
 			t.Logf("seed 1:\n%s", r.Report)
 		}
 	}
+}
+
+// TestUntouchedSaveProperty shows the dedicated property on its own: the
+// reference keeps an untouched session's values and key, Django #6984's
+// order loses them.
+func TestUntouchedSaveProperty(t *testing.T) {
+	ref, _ := variants.Lookup("reference")
+	r := proptest.CheckUntouchedSave(opener(ref), proptest.Config{Dir: fastDir(t)})
+	if r.Verdict != proptest.Pass || r.Cases != proptest.DefaultChecks {
+		t.Fatalf("reference: %s after %d cases:\n%s", r.Verdict, r.Cases, r.Report)
+	}
+	bad, ok := variants.Lookup("truncate-then-load")
+	if !ok {
+		t.Fatal("the catalogue has no truncate-then-load")
+	}
+	r = proptest.CheckUntouchedSave(opener(bad), proptest.Config{Dir: fastDir(t)})
+	if r.Verdict != proptest.Violation || !strings.Contains(r.Report, "Django #6984") {
+		t.Fatalf("truncate-then-load: %s, want a violation naming Django #6984:\n%s", r.Verdict, r.Report)
+	}
+	t.Logf("truncate-then-load (seed %d):\n%s", r.Seed, r.Report)
 }
