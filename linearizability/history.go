@@ -55,7 +55,7 @@ func describeWholeOp(op model.Op) string {
 		args = append(args, op.Key)
 	}
 	if op.Kind == model.OpCreate || op.Kind == model.OpSave {
-		args = append(args, op.Values.String())
+		args = append(args, describeValues(op.Values))
 	}
 	if op.Kind == model.OpCreate || op.Kind == model.OpSave || op.Kind == model.OpTouch {
 		args = append(args, "expiry "+describeRel(op.Expiry, op.Now))
@@ -257,9 +257,6 @@ func Operations(h []Entry) []porcupine.Operation {
 			touching[e.Op.Key] = append(touching[e.Op.Key], i)
 			touching[e.Result.Key] = append(touching[e.Result.Key], i)
 		case model.OpClearExpired:
-			if e.Unknown {
-				touching[unknownSweeps] = append(touching[unknownSweeps], i)
-			}
 			for _, k := range e.Result.Removed {
 				touching[k] = append(touching[k], i)
 			}
@@ -296,7 +293,7 @@ func Operations(h []Entry) []porcupine.Operation {
 				add(i, e, e.Op.Key, op, out)
 				continue
 			}
-			moved, seen := movedRecord(h, i, touching)
+			moved, seen, sure := movedRecord(h, i, touching)
 			if !seen {
 				// A stand-in nobody wrote: any later load of the new key
 				// that is not of unknown outcome will not match it.
@@ -305,7 +302,7 @@ func Operations(h []Entry) []porcupine.Operation {
 					Expiry: e.Op.Now.Add(1000 * time.Hour),
 				}
 			}
-			add(i, e, e.Op.Key, op, Output{Result: model.SlotResult{Record: moved}, AnyRecord: !seen})
+			add(i, e, e.Op.Key, op, Output{Result: model.SlotResult{Record: moved}, AnyRecord: !sure})
 			add(i, e, e.Result.Key, model.SlotOp{Kind: model.OpCycleIn, Values: moved.Values, Expiry: moved.Expiry}, Output{})
 		case model.OpClearExpired:
 			op.Kind = model.OpExpire
@@ -332,15 +329,16 @@ func Operations(h []Entry) []porcupine.Operation {
 	return ops
 }
 
-// unknownSweeps is the pseudo-key under which Operations indexes the
-// clear-expired operations of unknown outcome (they may act on any key).
-const unknownSweeps = "\x00sweeps"
-
 // movedRecord finds the load of the new key that the same client ran right
-// after the cycle at index i, and returns its record if it was ok and no
-// other operation that may act on the new key overlaps the cycle and the
-// load (then nothing can have come between them).
-func movedRecord(h []Entry, i int, touching map[string][]int) (model.Record, bool) {
+// after the cycle at index i. It returns that load's record if it was ok,
+// and whether the record is surely the one the cycle moved: no other
+// operation that may change the new key overlaps the cycle and the load.
+// Clear-expired operations do not count: with the fixed clock the moved
+// record is live and stays so until some other write, which would count.
+// When another write may have come between, the load's record is still the
+// right start for the new key's history (a save or touch in between ends in
+// the record the load saw), but it says nothing about the old key.
+func movedRecord(h []Entry, i int, touching map[string][]int) (rec model.Record, ok, sure bool) {
 	c := h[i]
 	for j := i + 1; j < len(h); j++ {
 		e := h[j]
@@ -348,21 +346,16 @@ func movedRecord(h []Entry, i int, touching map[string][]int) (model.Record, boo
 			continue
 		}
 		if e.Op.Kind != model.OpLoad || e.Op.Key != c.Result.Key || e.Unknown || e.Result.Outcome != model.OK {
-			return model.Record{}, false
+			return model.Record{}, false, false
 		}
 		for _, k := range touching[c.Result.Key] {
-			if k != i && k != j && h[k].Call <= e.Return && h[k].Return >= c.Call {
-				return model.Record{}, false
+			if k != i && k != j && h[k].Op.Kind != model.OpClearExpired && h[k].Call <= e.Return && h[k].Return >= c.Call {
+				return e.Result.Record, true, false
 			}
 		}
-		for _, k := range touching[unknownSweeps] {
-			if h[k].Call <= e.Return && h[k].Return >= c.Call {
-				return model.Record{}, false
-			}
-		}
-		return e.Result.Record, true
+		return e.Result.Record, true, true
 	}
-	return model.Record{}, false
+	return model.Record{}, false, false
 }
 
 func mapKeys(m map[string]bool) func(func(string) bool) {

@@ -107,7 +107,21 @@ func describeRel(t, now time.Time) string {
 }
 
 func describeRecord(r model.Record, now time.Time) string {
-	return r.Values.String() + " until " + describeRel(r.Expiry, now)
+	return describeValues(r.Values) + " until " + describeRel(r.Expiry, now)
+}
+
+// describeValues shows values with long ones cut short: the unique tag
+// identifies a write, the padding only needs its length.
+func describeValues(v model.Values) string {
+	m := v.Map()
+	short := make(map[string]string, len(m))
+	for k, val := range m {
+		if len(val) > 24 {
+			val = fmt.Sprintf("%s…(%d bytes)", val[:12], len(val))
+		}
+		short[k] = val
+	}
+	return model.NewValues(short).String()
 }
 
 func describeSlot(s model.Slot, now time.Time) string {
@@ -135,7 +149,7 @@ func describeSlotOp(key string, op model.SlotOp) string {
 	b.WriteString("(" + ShortKey(key))
 	switch op.Kind {
 	case model.OpCreate, model.OpSave, model.OpCycleIn:
-		b.WriteString(", " + op.Values.String() + ", expiry " + describeRel(op.Expiry, op.Now))
+		b.WriteString(", " + describeValues(op.Values) + ", expiry " + describeRel(op.Expiry, op.Now))
 	case model.OpTouch:
 		b.WriteString(", expiry " + describeRel(op.Expiry, op.Now))
 	}

@@ -83,7 +83,7 @@ func caught(t *testing.T, seeds int, check func(seed uint64) Result) int {
 func TestWriteInPlaceCaughtInProcesses(t *testing.T) {
 	argv, env := workerArgv(t, "write-in-place", "")
 	seeds := 20
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		seeds = 3
 	}
 	var vis string

@@ -21,6 +21,10 @@ import (
 // taken effect. Start a new worker to go on.
 var ErrUnknownOutcome = errors.New("worker: outcome unknown")
 
+// closeGrace is the least time a worker gets to exit after its stdin closes
+// (a worker built with the race detector takes a while to exit).
+const closeGrace = 5 * time.Second
+
 // DefaultTimeout is the per-request deadline when Options.Timeout is zero.
 const DefaultTimeout = 10 * time.Second
 
@@ -267,11 +271,11 @@ func (c *Client) Close() error {
 			return fmt.Errorf("worker %q: %v; stderr: %s", c.argv[0], err, strings.TrimSpace(c.stderr.String()))
 		}
 		return nil
-	case <-time.After(c.timeout):
+	case <-time.After(max(c.timeout, closeGrace)):
 		_ = c.cmd.Process.Kill()
 		<-done
 		c.dead = errors.New("worker: closed")
-		return fmt.Errorf("worker %q did not exit within %v of its stdin closing", c.argv[0], c.timeout)
+		return fmt.Errorf("worker %q did not exit within %v of its stdin closing", c.argv[0], max(c.timeout, closeGrace))
 	}
 }
 
