@@ -25,7 +25,7 @@ func TestFakePasses(t *testing.T) {
 func TestBrokenFakesCaught(t *testing.T) {
 	for _, fault := range []string{"resurrect", "forget-on-reopen", "panic"} {
 		t.Run(fault, func(t *testing.T) {
-			r := proptest.Check(fakeOpener(fault), proptest.Config{Seed: 1, Checks: 200})
+			r := proptest.Check(fakeOpener(fault), proptest.Config{Seed: 1, Checks: 200, Dir: fastDir(t)})
 			if r.Verdict != proptest.Violation {
 				t.Fatalf("verdict %s, want violation:\n%s", r.Verdict, r.Report)
 			}
