@@ -18,7 +18,7 @@ import (
 // so that two runs never see each other's settings.
 var settingsMu sync.Mutex
 
-// setting is one rapid flag and the value it had before a run changed it.
+// settings remembers the rapid flags a run changed and their old values.
 type settings struct {
 	saved map[string]string
 }
