@@ -23,6 +23,14 @@ type Env struct {
 	Rand io.Reader
 	// Process numbers the simulated process, from 0.
 	Process int
+
+	// client is the scheduler's handle on this client: a store that is
+	// not behind FS (a worker process announcing its own calls) parks
+	// and records through it.
+	client *client
+	// fail ends the run with an error that is not a finding (a worker
+	// broke the protocol or died): the exploration reports it as an error.
+	fail func(error)
 }
 
 // Opener opens one client's store instance. It is called once per client
@@ -83,6 +91,27 @@ type run struct {
 	history []*Operation
 	keys    []string // keys the prefix created, in order
 	err     error    // the run could not complete: deadlock, stall, open failure
+	fatal   error    // set through Env.fail: the run cannot be trusted
+}
+
+// failed records the first fatal error of the run.
+func (r *run) failed(err error) {
+	r.s.locked(func() {
+		if r.fatal == nil {
+			r.fatal = err
+		}
+	})
+}
+
+// phaseErr is the error that ends the run after a phase: the phase's own,
+// or a fatal one a client reported.
+func (r *run) phaseErr(err error) error {
+	if err != nil {
+		return err
+	}
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	return r.fatal
 }
 
 // absentKey stands for a key the prefix failed to create.
@@ -122,7 +151,7 @@ func execute(open Opener, sc Scenario, worlds func(model.Clock) (World, error), 
 	var openErr error
 	var tasks []task
 	for i, c := range clients {
-		env := Env{Dir: w.Dir(), FS: clientFS{c}, Clock: func() time.Time { return clocks[i] }, Rand: &keyRand{}, Process: i}
+		env := Env{Dir: w.Dir(), FS: clientFS{c}, Clock: func() time.Time { return clocks[i] }, Rand: &keyRand{}, Process: i, client: c, fail: r.failed}
 		tasks = append(tasks, task{c, func() {
 			defer func() {
 				if p := recover(); p != nil && openErr == nil {
@@ -139,7 +168,7 @@ func execute(open Opener, sc Scenario, worlds func(model.Clock) (World, error), 
 	// The stores are opened one after another: opening is not what is
 	// being explored.
 	for _, t := range tasks {
-		if r.err = r.s.runPhase([]task{t}); r.err != nil {
+		if r.err = r.phaseErr(r.s.runPhase([]task{t})); r.err != nil {
 			return r, nil
 		}
 	}
@@ -170,7 +199,7 @@ func execute(open Opener, sc Scenario, worlds func(model.Clock) (World, error), 
 			}
 		}
 	}}})
-	if r.err != nil {
+	if r.err = r.phaseErr(r.err); r.err != nil {
 		return r, nil
 	}
 	tasks = tasks[:0]
@@ -181,7 +210,7 @@ func execute(open Opener, sc Scenario, worlds func(model.Clock) (World, error), 
 			}
 		}})
 	}
-	if r.err = r.s.runPhase(tasks); r.err != nil {
+	if r.err = r.phaseErr(r.s.runPhase(tasks)); r.err != nil {
 		return r, nil
 	}
 	// Observe: another process loads every key seen.
@@ -198,6 +227,7 @@ func execute(open Opener, sc Scenario, worlds func(model.Clock) (World, error), 
 			r.invoke(clients[obs], stores[obs], model.Op{Kind: model.OpLoad, Key: k, Now: Epoch})
 		}
 	}}})
+	r.err = r.phaseErr(r.err)
 	return r, nil
 }
 

@@ -33,13 +33,16 @@ const (
 	CallLstat
 	CallLock
 	CallUnlock
+	// CallOther is a call a worker announced under a name of its own
+	// (Event.Name); it is a scheduling point like every other.
+	CallOther
 )
 
 var callNames = [...]string{
 	CallOpen: "open", CallRead: "read", CallWrite: "write", CallSync: "sync",
 	CallClose: "close", CallRename: "rename", CallRenameNoReplace: "rename-noreplace",
 	CallRemove: "remove", CallReadDir: "readdir", CallLstat: "lstat",
-	CallLock: "lock", CallUnlock: "unlock",
+	CallLock: "lock", CallUnlock: "unlock", CallOther: "other",
 }
 
 func (c Call) String() string {
@@ -66,19 +69,35 @@ type Event struct {
 	Path2  string // the new name of a rename
 	Flag   int    // open flags
 	Lock   impl.LockKind
-	Result string // "ok", a byte count, or the error
-	failed bool
+	// Name is the call as a worker process announced it ("unlink",
+	// "mkstemp", ...), when the call came from a worker rather than from
+	// the file-system seam; Call is then the nearest kind.
+	Name string
+	// Result is "ok", a byte count, or the error. It is empty for a call a
+	// worker announced: the worker makes the call after the go-ahead and
+	// does not report how it went.
+	Result    string
+	failed    bool
+	announced bool
+}
+
+// callName is the call as the trace prints it.
+func (e Event) callName() string {
+	if e.Name != "" {
+		return e.Name
+	}
+	return e.Call.String()
 }
 
 func (e Event) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%4d  %-4s %-16s %s", e.Step, clientName(e.Client), e.Call, e.Path)
-	switch e.Call {
-	case CallRename, CallRenameNoReplace:
+	fmt.Fprintf(&b, "%4d  %-4s %-16s %s", e.Step, clientName(e.Client), e.callName(), e.Path)
+	switch {
+	case e.Path2 != "":
 		b.WriteString(" -> " + e.Path2)
-	case CallOpen:
+	case e.Call == CallOpen && (e.Name == "" || e.Name == "open"):
 		b.WriteString(" " + flagString(e.Flag))
-	case CallLock, CallUnlock:
+	case e.Call == CallLock || e.Call == CallUnlock:
 		b.WriteString(" (" + lockKindString(e.Lock) + ")")
 	}
 	if e.Result != "" {
@@ -239,7 +258,7 @@ func (c *client) record(e Event, err error) {
 	e.Client, e.Op, e.Step = c.id, c.op, len(c.s.events)+1
 	if err != nil {
 		e.Result, e.failed = errString(c.s, err), true
-	} else if e.Result == "" {
+	} else if e.Result == "" && !e.announced {
 		e.Result = "ok"
 	}
 	c.s.locked(func() {
