@@ -154,9 +154,30 @@ func peerArgv(name string) ([]string, []string, error) {
 	return nil, nil, fmt.Errorf("unknown peer %q", name)
 }
 
+// peerDir returns a fresh directory for one peer: under
+// $SESSIONCHECK_PEER_DIR when set (run.sh runs the peers a second time on
+// tmpfs, where a rename that replaces a file does not wait for the disk, to
+// show the stores' own costs), else where benchDir puts it.
+func peerDir(b *testing.B) string {
+	root := os.Getenv("SESSIONCHECK_PEER_DIR")
+	if root == "" {
+		return benchDir(b)
+	}
+	dir, err := os.MkdirTemp(root, "sessioncheck-peer-*")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		if err := os.RemoveAll(dir); err != nil {
+			b.Errorf("removing %s: %v", dir, err)
+		}
+	})
+	return dir
+}
+
 // startPeer opens the peer over a fresh directory.
 func startPeer(b *testing.B, name string) (*peer, error) {
-	dir := benchDir(b)
+	dir := peerDir(b)
 	if name == "go-inproc" {
 		v, _ := variants.Lookup("no-fsync")
 		now := peerNow
@@ -383,7 +404,7 @@ func startDjangoInproc(b *testing.B, wl string, size int) (*peer, error) {
 	if wl == "delete" {
 		preseed = b.N
 	}
-	if _, err := say("open %s %d %s %d", benchDir(b), size, wl, preseed); err != nil {
+	if _, err := say("open %s %d %s %d", peerDir(b), size, wl, preseed); err != nil {
 		return nil, err
 	}
 	return &peer{name: "django-inproc", block: func(n int) (int64, error) {

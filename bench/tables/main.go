@@ -221,10 +221,14 @@ func render(runs []Run, env string) string {
 		p("| Load ≤ 2× bare read, %s, CPU time | %s | %s | %s |\n", size, stat(cpu, 1, "%.2f×"), spread(cpu, "%.2f"), goal(cpu, func(m float64) bool { return m <= 2 }))
 	}
 	for _, size := range sizes {
-		vs := values(runs, "BenchmarkPeers/mix/"+size, "x-django-inproc")
-		p("| ops/s ≥ 5× Django (mix, non-durable, in process), %s | %s | %s | %s |\n", size, stat(vs, 1, "%.1f×"), spread(vs, "%.1f"), goal(vs, func(m float64) bool { return m >= 5 }))
+		vs := values(runs, "BenchmarkPeersMem/mix/"+size, "x-django-inproc")
+		p("| ops/s ≥ 5× Django (mix, non-durable, in process, tmpfs), %s | %s | %s | %s |\n", size, stat(vs, 1, "%.1f×"), spread(vs, "%.1f"), goal(vs, func(m float64) bool { return m >= 5 }))
+		vs = values(runs, "BenchmarkPeersMem/mix/"+size, "x-django")
+		p("| ops/s ≥ 5× Django (mix, non-durable, worker pipe, tmpfs), %s | %s | %s | %s |\n", size, stat(vs, 1, "%.1f×"), spread(vs, "%.1f"), goal(vs, func(m float64) bool { return m >= 5 }))
+		vs = values(runs, "BenchmarkPeers/mix/"+size, "x-django-inproc")
+		p("| ops/s ≥ 5× Django (mix, non-durable, in process, disk), %s | %s | %s | %s |\n", size, stat(vs, 1, "%.1f×"), spread(vs, "%.1f"), goal(vs, func(m float64) bool { return m >= 5 }))
 		vs = values(runs, "BenchmarkPeers/mix/"+size, "x-django")
-		p("| ops/s ≥ 5× Django (mix, non-durable, through the worker pipe), %s | %s | %s | %s |\n", size, stat(vs, 1, "%.1f×"), spread(vs, "%.1f"), goal(vs, func(m float64) bool { return m >= 5 }))
+		p("| ops/s ≥ 5× Django (mix, non-durable, worker pipe, disk), %s | %s | %s | %s |\n", size, stat(vs, 1, "%.1f×"), spread(vs, "%.1f"), goal(vs, func(m float64) bool { return m >= 5 }))
 	}
 	vs := scale(values(runs, "BenchmarkCheck/ops=100k", "ns/op"), 1e-9)
 	p("| check 100k ops ≤ 1 s | %s | %s | %s |\n", stat(vs, 1, "%.2f s"), spread(vs, "%.2f"), goal(vs, func(m float64) bool { return m <= 1 }))
@@ -251,25 +255,33 @@ func render(runs []Run, env string) string {
 		}
 	}
 
-	p("\n### Peers on the same work, through the same pipe\n\n")
-	p("µs per operation, one sequential client each. go-inproc and django-inproc call their store in process (no pipe); the others are behind the worker protocol. x django-inproc = django-inproc's time over go-inproc's; x django and x gorilla = the peer's time over go-nondurable's (through the same pipe); both taken within each run: how many times more operations per second the reference does, without fsync.\n\n")
-	p("| workload | size | go-inproc µs | django-inproc µs | go-nondurable µs | go-durable µs | django µs | gorilla µs | x django-inproc | x django | x gorilla |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
-	for _, wl := range workloads {
-		for _, size := range sizes {
-			name := "BenchmarkPeers/" + wl + "/" + size
-			if !has(runs, name) {
-				continue
-			}
-			row := []string{wl, size}
-			for _, peer := range peers {
-				row = append(row, stat(values(runs, name, peer+"-ns/op"), 1e-3, "%.0f"))
-			}
-			row = append(row, "**"+stat(values(runs, name, "x-django-inproc"), 1, "%.1f")+"**",
-				"**"+stat(values(runs, name, "x-django"), 1, "%.1f")+"**", stat(values(runs, name, "x-gorilla"), 1, "%.1f"))
-			p("| %s |\n", strings.Join(row, " | "))
+	for _, pass := range []struct{ bench, title string }{
+		{"BenchmarkPeers", "on the disk"},
+		{"BenchmarkPeersMem", "on tmpfs (the stores' own costs)"},
+	} {
+		if !hasPrefix(runs, pass.bench+"/") {
+			continue
 		}
-	}
+		p("\n### Peers on the same work, %s\n\n", pass.title)
+		p("µs per operation, one sequential client each. go-inproc and django-inproc call their store in process (no pipe); the others are behind the worker protocol. x django-inproc = django-inproc's time over go-inproc's; x django and x gorilla = the peer's time over go-nondurable's (through the same pipe); both taken within each run: how many times more operations per second the reference does, without fsync.\n\n")
+		p("| workload | size | go-inproc µs | django-inproc µs | go-nondurable µs | go-durable µs | django µs | gorilla µs | x django-inproc | x django | x gorilla |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+		for _, wl := range workloads {
+			for _, size := range sizes {
+				name := pass.bench + "/" + wl + "/" + size
+				if !has(runs, name) {
+					continue
+				}
+				row := []string{wl, size}
+				for _, peer := range peers {
+					row = append(row, stat(values(runs, name, peer+"-ns/op"), 1e-3, "%.0f"))
+				}
+				row = append(row, "**"+stat(values(runs, name, "x-django-inproc"), 1, "%.1f")+"**",
+					"**"+stat(values(runs, name, "x-django"), 1, "%.1f")+"**", stat(values(runs, name, "x-gorilla"), 1, "%.1f"))
+				p("| %s |\n", strings.Join(row, " | "))
+			}
+		}
 
+	}
 	p("\n### Checker: history length (16 clients, 1,000 keys)\n\n")
 	p("| operations | per-key overlap | check ms | runs (min–max) | × 10k | MB allocated |\n|---|---|---|---|---|---|\n")
 	for _, n := range checkOps {
@@ -325,6 +337,18 @@ func render(runs []Run, env string) string {
 	p("| %s | %s | %s | %s |\n", stat(values(runs, "BenchmarkExplore", "schedules"), 1, "%.0f"), stat(s, 1, "%.0f"),
 		stat(values(runs, "BenchmarkExplore", "runs/s"), 1, "%.0f"), spread(s, "%.0f"))
 	return b.String()
+}
+
+// hasPrefix reports whether any run has a benchmark whose name starts with prefix.
+func hasPrefix(runs []Run, prefix string) bool {
+	for _, r := range runs {
+		for name := range r {
+			if strings.HasPrefix(name, prefix) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // has reports whether any run has bench.

@@ -43,7 +43,7 @@ func TestRender(t *testing.T) {
 	s := out.String()
 	require.Contains(t, s, "| durable Save ≤ 1.15× floor, 1KiB | 1.20× | 1.10–1.30 | **missed** |")
 	require.Contains(t, s, "| Load ≤ 2× bare read, 1KiB | 2.40× | 1.80–3.00 | **missed** |")
-	require.Contains(t, s, "| ops/s ≥ 5× Django (mix, non-durable, through the worker pipe), 1KiB | 5.0× | 4.0–6.0 | met |")
+	require.Contains(t, s, "| ops/s ≥ 5× Django (mix, non-durable, worker pipe, disk), 1KiB | 5.0× | 4.0–6.0 | met |")
 	require.Contains(t, s, "| check 100k ops ≤ 1 s | 1.00 s | 0.90–1.10 | met |")
 	// 100k/10k per run: 9 and 22; median 15.5.
 	require.Contains(t, s, "| check 100k ≤ 12× 10k | 15.5× | 9.0–22.0 | **missed** |")
