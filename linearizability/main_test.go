@@ -3,8 +3,8 @@ package linearizability
 import (
 	"fmt"
 
-	"math/rand/v2"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,7 +16,7 @@ import (
 // The test binary doubles as the worker program: with SESSIONCHECK_TEST_WORKER
 // set to a store name it serves that store on stdin and stdout instead of
 // running tests. SESSIONCHECK_TEST_WORKER_FAULT=hang or =exit makes about
-// one operation in FaultEvery hang forever or kill the worker.
+// the faultEvery-th load of each worker process hang forever or kill the worker.
 func TestMain(m *testing.M) {
 	if name := os.Getenv("SESSIONCHECK_TEST_WORKER"); name != "" {
 		os.Exit(serveTestWorker(name, os.Getenv("SESSIONCHECK_TEST_WORKER_FAULT")))
@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-const faultEvery = 15
+const faultEvery = 3
 
 func serveTestWorker(name, fault string) int {
 	open, err := builtin.Open(name)
@@ -46,14 +46,16 @@ func serveTestWorker(name, fault string) int {
 	return 0
 }
 
-// faulty hangs or exits on a random load.
+// faulty hangs or exits on the faultEvery-th load of its process.
 type faulty struct {
 	model.Store
 	fault string
 }
 
+var loads atomic.Int64
+
 func (f faulty) Load(key string) (model.Record, error) {
-	if rand.IntN(faultEvery) == 0 {
+	if loads.Add(1) == faultEvery {
 		if f.fault == "exit" {
 			os.Exit(3)
 		}

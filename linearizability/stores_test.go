@@ -100,8 +100,12 @@ func TestWriteInPlaceCaughtInProcesses(t *testing.T) {
 		}
 		return res
 	})
-	if n < seeds-seeds/20 {
-		t.Fatalf("write-in-place caught under %d of %d seeds, want at least %d", n, seeds, seeds-seeds/20)
+	want := seeds - seeds/20 // 19 of 20
+	if seeds < 20 {
+		want = seeds - 1 // the race detector slows histories, fewer fit in the budget
+	}
+	if n < want {
+		t.Fatalf("write-in-place caught under %d of %d seeds, want at least %d", n, seeds, want)
 	}
 	requireSelfContained(t, vis)
 }
