@@ -449,6 +449,16 @@ func (s *Store) ClearExpired() ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clear expired: %w", err)
 	}
+	// A temporary file's age is a physical fact, measured on the file
+	// system's own clock: the directory's modification time, which every
+	// create, rename and unlink in it moves. The store's clock is session
+	// time (a test may set it a day ahead), and comparing it with file
+	// times would delete writes in progress.
+	dirInfo, err := s.fs.Lstat(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("clear expired: %w", err)
+	}
+	dirTime := dirInfo.ModTime()
 	var removed []string
 	var errs []error
 	for _, name := range names {
@@ -475,7 +485,7 @@ func (s *Store) ClearExpired() ([]string, error) {
 				removed = append(removed, key)
 			}
 		case strings.HasPrefix(name, tempPrefix):
-			if err := s.removeStaleTemp(name, now); err != nil {
+			if err := s.removeStaleTemp(name, dirTime); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -492,10 +502,10 @@ func (s *Store) ClearExpired() ([]string, error) {
 	return removed, nil
 }
 
-// removeStaleTemp removes a temporary file whose modification time is older
-// than TempTTL: only a crash leaves one that old, since a writer removes its
-// own on every failure.
-func (s *Store) removeStaleTemp(name string, now time.Time) error {
+// removeStaleTemp removes a temporary file last modified more than TempTTL
+// before the directory last changed (dirTime): only a crash leaves one that
+// old, since a writer removes its own on every failure.
+func (s *Store) removeStaleTemp(name string, dirTime time.Time) error {
 	path := filepath.Join(s.dir, name)
 	fi, err := s.fs.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -504,7 +514,7 @@ func (s *Store) removeStaleTemp(name string, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if now.Sub(fi.ModTime()) <= s.tempTTL {
+	if dirTime.Sub(fi.ModTime()) <= s.tempTTL {
 		return nil
 	}
 	if err := s.fs.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -340,8 +340,14 @@ func TestTempFiles(t *testing.T) {
 	fresh := filepath.Join(dir, "t_"+key+"_2")
 	require.NoError(t, os.WriteFile(stale, data, 0o600))
 	require.NoError(t, os.WriteFile(fresh, data, 0o600))
-	require.NoError(t, os.Chtimes(stale, t0.Add(-2*time.Hour), t0.Add(-2*time.Hour)))
-	require.NoError(t, os.Chtimes(fresh, t0.Add(-time.Minute), t0.Add(-time.Minute)))
+	// Ages are on the file system's clock (the directory's mtime), never
+	// the store's: a store clock a year ahead must not make a fresh file
+	// stale (that deleted writes in progress).
+	wall := time.Now()
+	now = wall.AddDate(1, 0, 0)
+	require.NoError(t, os.Chtimes(stale, wall.Add(-2*time.Hour), wall.Add(-2*time.Hour)))
+	require.NoError(t, os.Chtimes(fresh, wall.Add(-time.Minute), wall.Add(-time.Minute)))
+	require.NoError(t, os.Chtimes(dir, wall, wall))
 	// Lock files and foreign names are ignored too.
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "README"), nil, 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "s_BAD"), nil, 0o600))
@@ -359,6 +365,7 @@ func TestTempFiles(t *testing.T) {
 	require.NoError(t, err)
 
 	// Sessions in use leave no temporary files behind.
+	now = t0
 	require.NoError(t, os.Remove(fresh))
 	k, err := s.Create(vals("a", "1"), later)
 	require.NoError(t, err)
