@@ -200,10 +200,14 @@ type sched struct {
 	abandoned bool
 	// choices counts the choice points met, for reports.
 	choices int
+	// gone is closed once an abandoned run has released every client it
+	// could: a client left behind (stalled) that reaches a scheduling
+	// point or finishes later learns it there instead of blocking forever.
+	gone chan struct{}
 }
 
 func newSched(dir string, ch chooser, stall time.Duration) *sched {
-	return &sched{dir: filepath.Clean(dir), msgs: make(chan message), locks: map[string]*lockState{}, last: -1, running: -1, chooser: ch, stall: stall}
+	return &sched{dir: filepath.Clean(dir), msgs: make(chan message), gone: make(chan struct{}), locks: map[string]*lockState{}, last: -1, running: -1, chooser: ch, stall: stall}
 }
 
 // client is one simulated process.
@@ -247,7 +251,11 @@ func (s *sched) locked(f func()) bool {
 // point parks the client at a scheduling point until the scheduler picks it.
 // It returns false when the run was abandoned: the call must not happen.
 func (c *client) point(r request) bool {
-	c.s.msgs <- message{client: c.id, req: &r}
+	select {
+	case c.s.msgs <- message{client: c.id, req: &r}:
+	case <-c.s.gone:
+		return false
+	}
 	return <-c.resume
 }
 
@@ -310,7 +318,10 @@ func (s *sched) runPhase(tasks []task) (err error) {
 					// has to end the task.
 					_ = p
 				}
-				s.msgs <- message{client: c.id}
+				select {
+				case s.msgs <- message{client: c.id}:
+				case <-s.gone: // the run was abandoned: nobody listens
+				}
 			}()
 			run()
 		}()
@@ -473,6 +484,15 @@ func (s *sched) waits(parked []int) []string {
 // parks again is left behind (it is stuck outside the seam).
 func (s *sched) abort(err error) error {
 	s.aborted = true
+	defer func() {
+		// abort may run inside abort (a client stalls while being
+		// released): close once.
+		select {
+		case <-s.gone:
+		default:
+			close(s.gone)
+		}
+	}()
 	deadline := time.Now().Add(s.stall)
 	for {
 		var waiting []*client

@@ -121,12 +121,16 @@ func (w *Workers) Close() error {
 	procs := slices.Clone(w.procs)
 	w.procs = nil
 	w.mu.Unlock()
-	var errs []error
-	for _, p := range procs {
+	// In parallel: a worker may take a while to exit (a Go binary built
+	// with the race detector sleeps a second at exit).
+	errs := make([]error, len(procs))
+	var wg sync.WaitGroup
+	for i, p := range procs {
 		if p != nil {
-			errs = append(errs, p.close())
+			wg.Go(func() { errs[i] = p.close() })
 		}
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 
@@ -350,7 +354,7 @@ func (st *workerStore) request(req workerRequest) (worker.Response, error) {
 	id := p.newID()
 	req.ID = id
 	if err := p.send(req); err != nil {
-		return worker.Response{}, st.fatal(fmt.Errorf("%s: %v", req.Op, err))
+		return worker.Response{}, st.fatal(fmt.Errorf("%s: %v", req.Op, p.sendErr(err)))
 	}
 	c := st.env.client
 	for {
@@ -396,7 +400,7 @@ func (st *workerStore) request(req workerRequest) (worker.Response, error) {
 			st.held[e.Path] = r.shared
 		}
 		if err := p.send(goAhead{Op: "go", Seq: a.Seq}); err != nil {
-			return worker.Response{}, st.fatal(fmt.Errorf("%s: go-ahead: %v", req.Op, err))
+			return worker.Response{}, st.fatal(fmt.Errorf("%s: go-ahead: %v", req.Op, p.sendErr(err)))
 		}
 		c.record(e, nil)
 	}
@@ -780,6 +784,21 @@ func (p *proc) send(v any) error {
 	}
 	_, err = p.stdin.Write(append(b, '\n'))
 	return err
+}
+
+// sendErr explains a failed write to the worker: usually, that it exited.
+func (p *proc) sendErr(err error) error {
+	select {
+	case <-p.exited:
+	case <-time.After(time.Second):
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.waitErr != nil {
+		return fmt.Errorf("the worker exited (%v)", p.waitErr)
+	}
+	return errors.New("the worker exited")
 }
 
 func (p *proc) busy(b bool) {
