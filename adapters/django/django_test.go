@@ -4,10 +4,8 @@
 package django
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,7 +14,6 @@ import (
 	"github.com/sessioncheck/sessioncheck/linearizability"
 	"github.com/sessioncheck/sessioncheck/model"
 	"github.com/sessioncheck/sessioncheck/proptest"
-	"github.com/sessioncheck/sessioncheck/worker"
 )
 
 // proptestConfig bounds a property-suite run over the worker: each case
@@ -201,113 +198,6 @@ func TestDjangoLinProcesses(t *testing.T) {
 	}
 }
 
-// hookNow is the clock of the scheduled scenarios.
-var hookNow = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-
-// TestDjangoW1ResurrectionThroughHook reproduces W1 (Django ticket #37249)
-// deterministically: client A saves a session while client B deletes it
-// (a logout). For every point in A's save at which B's delete can run, the
-// driver pauses A at that announced file-system call, runs B's delete to
-// completion, then lets A finish; a load then shows whether the session
-// came back. Each run is checked against the model: the two operations
-// must be explainable in some order.
-func TestDjangoW1ResurrectionThroughHook(t *testing.T) {
-	argv := workerArgv(t, "shipped")
-	// One pass without interference lists A's calls.
-	dir := t.TempDir()
-	a := startHooked(t, "A", argv, dir, hookNow)
-	key := a.call(map[string]any{"op": "create", "values": map[string]string{"w": "v0"}, "expiry": worker.FormatTime(hookNow.Add(time.Hour))}).Key
-	var calls []string
-	a.send(map[string]any{"op": "save", "key": key, "values": map[string]string{"w": "saved"}, "expiry": worker.FormatTime(hookNow.Add(time.Hour))})
-	_, resp := a.runUntil(nil, &calls)
-	require.Equal(t, "ok", resp.Outcome)
-	t.Logf("A's save makes %d calls: %s", len(calls), strings.Join(calls, "; "))
-
-	var minimal []string
-	var violations []int
-	for pos := 0; pos <= len(calls); pos++ {
-		dir := t.TempDir()
-		a := startHooked(t, "A", argv, dir, hookNow)
-		b := startHooked(t, "B", argv, dir, hookNow)
-		exp := worker.FormatTime(hookNow.Add(time.Hour))
-		key := a.call(map[string]any{"op": "create", "values": map[string]string{"w": "v0"}, "expiry": exp}).Key
-		var trace []string
-		a.send(map[string]any{"op": "save", "key": key, "values": map[string]string{"w": "saved"}, "expiry": exp})
-		n := 0
-		ev, saveResp := a.runUntil(func(fsEvent) bool { n++; return n > pos }, &trace)
-		b.send(map[string]any{"op": "delete", "key": key})
-		_, delResp := b.runUntil(nil, &trace)
-		if ev != nil {
-			a.grant(*ev, &trace)
-			_, saveResp = a.runUntil(nil, &trace)
-		}
-		load := b.call(map[string]any{"op": "load", "key": key})
-		require.Equal(t, "ok", delResp.Outcome)
-
-		err := explain(t, key, saveResp.Outcome, load)
-		t.Logf("delete after %d of A's calls: save %s, then load %s%s", pos, saveResp.Outcome, load.Outcome, errSuffix(err))
-		if err != nil {
-			violations = append(violations, pos)
-			if minimal == nil {
-				minimal = trace
-			}
-			require.Equal(t, "saved", load.Record.Values["w"], "the resurrected session holds the save's data")
-		}
-	}
-	require.NotEmpty(t, violations, "W1 must be reproduced")
-	t.Logf("W1 reproduced for delete positions %v; minimal schedule (one preemption):\n  %s", violations, strings.Join(minimal, "\n  "))
-	writeArtifact(t, "w1-schedule.txt", strings.Join(minimal, "\n")+"\n")
-}
-
-// explain asks the model whether "create; save || delete; load" with these
-// results has a sequential explanation (save before delete, or after).
-func explain(t *testing.T, key, saveOutcome string, load worker.Response) error {
-	t.Helper()
-	exp := hookNow.Add(time.Hour)
-	create := model.Op{Kind: model.OpCreate, Values: model.NewValues(map[string]string{"w": "v0"}), Expiry: exp, Now: hookNow}
-	s0, err := model.State{}.Check(create, model.Result{Key: key})
-	require.NoError(t, err)
-	so, _ := worker.OutcomeOf(saveOutcome)
-	save := model.Op{Kind: model.OpSave, Key: key, Values: model.NewValues(map[string]string{"w": "saved"}), Expiry: exp, Now: hookNow}
-	del := model.Op{Kind: model.OpDelete, Key: key, Now: hookNow}
-	lo, _ := worker.OutcomeOf(load.Outcome)
-	loadRes := model.Result{Outcome: lo}
-	if load.Record != nil {
-		rec, err := worker.RecordOf(load.Record)
-		require.NoError(t, err)
-		loadRes.Record = rec
-	}
-	var errs []string
-	for _, order := range [][2]model.Op{{save, del}, {del, save}} {
-		s := s0
-		var err error
-		for _, op := range order {
-			res := model.Result{}
-			if op.Kind == model.OpSave {
-				res.Outcome = so
-			}
-			if s, err = s.Check(op, res); err != nil {
-				break
-			}
-		}
-		if err == nil {
-			_, err = s.Check(model.Op{Kind: model.OpLoad, Key: key, Now: hookNow}, loadRes)
-		}
-		if err == nil {
-			return nil
-		}
-		errs = append(errs, fmt.Sprintf("%s then %s: %v", order[0].Kind, order[1].Kind, err))
-	}
-	return fmt.Errorf("no order explains it: %s", strings.Join(errs, "; "))
-}
-
-func errSuffix(err error) string {
-	if err == nil {
-		return " (linearizable)"
-	}
-	return " — NOT linearizable: " + err.Error()
-}
-
 // writeArtifact keeps a counterexample where FINDINGS.md points
 // ($SESSIONCHECK_FINDINGS_DIR, default: the test's temporary directory).
 func writeArtifact(t *testing.T, name, text string) {
@@ -320,32 +210,4 @@ func writeArtifact(t *testing.T, name, text string) {
 	path := filepath.Join(dir, name)
 	require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
 	t.Logf("wrote %s", path)
-}
-
-// TestDjangoW2ClearExpiredDeletesFreshSave: clear_expired reads a session,
-// finds it expired, and unlinks it by name; a save that lands between the
-// read and the unlink is deleted with it. The protocol's single fixed clock
-// makes the saver see the session expired too, so the model already refuses
-// the save (Django's save does not check expiry); the hook shows the W2
-// harm itself: a save that returned ok, no delete, and the data is gone.
-func TestDjangoW2ClearExpiredDeletesFreshSave(t *testing.T) {
-	argv := workerArgv(t, "shipped")
-	dir := t.TempDir()
-	a := startHooked(t, "A", argv, dir, hookNow)
-	b := startHooked(t, "B", argv, dir, hookNow)
-	key := a.call(map[string]any{"op": "create", "values": map[string]string{"w": "v0"}, "expiry": worker.FormatTime(hookNow.Add(-time.Minute))}).Key
-	var trace []string
-	a.send(map[string]any{"op": "clear-expired"})
-	ev, _ := a.runUntil(func(e fsEvent) bool { return e.Call == "unlink" }, &trace)
-	require.NotNil(t, ev, "clear_expired must reach its unlink")
-	save := b.call(map[string]any{"op": "save", "key": key, "values": map[string]string{"w": "fresh"}, "expiry": worker.FormatTime(hookNow.Add(time.Hour))})
-	trace = append(trace, "B: save (all of it) -> "+save.Outcome)
-	a.grant(*ev, &trace)
-	_, clear := a.runUntil(nil, &trace)
-	load := b.call(map[string]any{"op": "load", "key": key})
-	t.Logf("W2 schedule:\n  %s\nclear-expired removed %v; load: %s", strings.Join(trace, "\n  "), clear.Removed, load.Outcome)
-	require.Equal(t, "ok", save.Outcome, "Django's save does not look at the expiry")
-	require.Equal(t, []string{key}, clear.Removed)
-	require.Equal(t, "not-found", load.Outcome, "the session saved a moment ago with an expiry an hour ahead is gone")
-	writeArtifact(t, "w2-schedule.txt", strings.Join(trace, "\n")+"\n")
 }

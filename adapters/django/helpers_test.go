@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessioncheck/sessioncheck/worker/workerstore"
 	"github.com/sessioncheck/sessioncheck/worker"
+	"github.com/sessioncheck/sessioncheck/worker/workerstore"
 )
 
 // python returns the interpreter that has Django: $SESSIONCHECK_PYTHON, or
