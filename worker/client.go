@@ -30,8 +30,9 @@ const DefaultTimeout = 10 * time.Second
 
 // Options tune Start.
 type Options struct {
-	// Timeout is the deadline of every request, hello included. A worker
-	// that misses it is killed.
+	// Timeout is the deadline of every request (the hello gets at least
+	// DefaultTimeout, for the process to start). A worker that misses it is
+	// killed.
 	Timeout time.Duration
 	// Env, if not nil, is the worker's environment (as exec.Cmd.Env).
 	Env []string
@@ -103,7 +104,14 @@ func Start(argv []string, opts Options) (*Client, error) {
 	c.lines = make(chan lineOrErr, 1)
 	c.done = make(chan struct{})
 	go c.readLoop(stdout)
+	// Starting a process (a Python interpreter, a binary built with -race
+	// on a loaded machine) takes longer than an operation should: the hello
+	// gets at least DefaultTimeout, so a short per-operation deadline does
+	// not turn a slow start into a dead worker.
+	opTimeout := c.timeout
+	c.timeout = max(c.timeout, DefaultTimeout)
 	resp, err := c.roundTrip(Request{Op: OpHello, Version: Version})
+	c.timeout = opTimeout
 	if err != nil {
 		c.Kill()
 		return nil, fmt.Errorf("worker %q: hello: %w", argv[0], err)
