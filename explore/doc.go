@@ -30,6 +30,20 @@
 // with model.CheckSlot, and every trace is checked for the #6984 signature:
 // an operation that reads a file after truncating that file itself.
 //
+// A store in another process — any program that speaks the worker protocol
+// with its scheduling hook (docs/PROTOCOL.md, feature "schedule"), such as
+// the Django adapter — is explored the same way ([CheckWorker], [TestWorker],
+// [ReplayWorker], [Workers]): every file-system call the worker announces is
+// a scheduling point, the client that stands for the worker parks there,
+// and the go-ahead is sent when the scheduler picks it. Only the source of
+// the choice points differs; the search, the checks and the schedule
+// strings are the same. Each client is its own worker process, started once
+// and opened again on a fresh directory for every run, at its own scenario
+// clock and, when the worker honours key pools, with a fresh one-key pool
+// before every operation, so that a run is a function of its schedule.
+// Announced locks are scheduled; a worker that blocks in a call it did not
+// announce is reported as a stall.
+//
 // A violation prints the exact schedule — which client made which call, in
 // order, with paths relative to the store directory — and a schedule string
 // that [Replay] runs again bit for bit.
