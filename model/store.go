@@ -204,7 +204,7 @@ func (s State) Check(op Op, got Result) (State, error) {
 		}
 		gotKeys := slices.Sorted(slices.Values(got.Removed))
 		if got.Outcome != OK || !slices.Equal(want, gotKeys) {
-			return s, fmt.Errorf("%v: want ok removed=%v, got %v", op, want, got)
+			return s, fmt.Errorf("%v: want ok removed=%v, got %v removed=%v", op, want, got.Outcome, gotKeys)
 		}
 		return next, nil
 	}

@@ -139,14 +139,24 @@ func needSeam(j job) (outcome, bool) {
 	return outcome{verdict: "skipped", detail: "needs the store's file-system seam (impl.FS), which a worker process does not expose"}, true
 }
 
+// runExplore explores a built-in store through its file-system seam, and a
+// worker through the protocol's scheduling hook when its hello offers it.
 func runExplore(j job) outcome {
-	if o, skip := needSeam(j); skip {
-		return o
+	var res explore.Result
+	if j.target.builtin != nil {
+		res = explore.Check(explore.ImplOpener(j.target.builtin.Open), explore.Config{
+			Seed:   j.seed,
+			Budget: scale(explore.DefaultBudget, j.budget),
+		})
+	} else {
+		if !j.target.hello.Has(explore.FeatureSchedule) {
+			return outcome{verdict: "skipped", detail: "the worker does not offer the scheduling hook (feature \"schedule\" in docs/PROTOCOL.md)"}
+		}
+		res = explore.CheckWorker(j.target.worker, explore.Config{
+			Seed:   j.seed,
+			Budget: scale(explore.DefaultWorkerBudget, j.budget),
+		})
 	}
-	res := explore.Check(explore.ImplOpener(j.target.builtin.Open), explore.Config{
-		Seed:   j.seed,
-		Budget: scale(explore.DefaultBudget, j.budget),
-	})
 	return outcome{verdict: res.Verdict, operations: res.Operations, histories: res.Schedules, detail: res.Detail}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sessioncheck/sessioncheck/impl/variants"
+	"github.com/sessioncheck/sessioncheck/worker"
 )
 
 // target is a store under check: a built-in one, or an external worker.
@@ -17,6 +18,7 @@ type target struct {
 	name    string
 	builtin *variants.Store // nil for a worker
 	worker  []string        // argv of the worker
+	hello   worker.Hello    // what the worker said of itself
 }
 
 // expectation is what the catalogue requires of this target under check.
@@ -121,11 +123,11 @@ func targets(cfg config) ([]target, error) {
 		ts = append(ts, target{name: name, builtin: &s})
 	}
 	if cfg.worker != nil {
-		name, err := helloWorker(cfg.worker)
+		hello, err := helloWorker(cfg.worker)
 		if err != nil {
 			return nil, usagef("-worker %q: %v", cfg.worker[0], err)
 		}
-		ts = append(ts, target{name: "worker:" + name, worker: cfg.worker})
+		ts = append(ts, target{name: "worker:" + hello.Name, worker: cfg.worker, hello: hello})
 	}
 	return ts, nil
 }

@@ -47,20 +47,20 @@ func selfWorker(store string) ([]string, error) {
 }
 
 // helloWorker starts the worker once to see that it speaks the protocol,
-// and returns the name it gives itself.
-func helloWorker(argv []string) (string, error) {
+// and returns what it said of itself.
+func helloWorker(argv []string) (worker.Hello, error) {
 	c, err := worker.Start(argv, worker.Options{Timeout: 20 * time.Second})
 	if err != nil {
-		return "", err
+		return worker.Hello{}, err
 	}
-	name := c.Hello.Name
+	hello := c.Hello
 	if err := c.Close(); err != nil {
-		return "", err
+		return worker.Hello{}, err
 	}
-	if name == "" {
-		return "", fmt.Errorf("its hello gives no name")
+	if hello.Name == "" {
+		return worker.Hello{}, fmt.Errorf("its hello gives no name")
 	}
-	return name, nil
+	return hello, nil
 }
 
 // workerOpener adapts a worker to the property suite: one worker process
