@@ -9,7 +9,7 @@ the scheduling hook) and runs blocks of the benchmark's workload on command,
 timing each block on its own clock.
 
 Protocol on stdin/stdout, one line each way:
-  open DIR SIZE WORKLOAD PRESEED  ->  ok
+  open DIR WORKLOAD PRESEED VALUE  ->  ok   (VALUE: the "data" value, no spaces)
   run N                           ->  ok NANOSECONDS   (runs the next N ops)
   (end of input)                  ->  exit 0
 A failure is answered with "error MESSAGE" and the helper exits 1.
@@ -43,7 +43,7 @@ def main():
         words = line.split()
         try:
             if words[0] == "open":
-                directory, size, workload, preseed = words[1], int(words[2]), words[3], int(words[4])
+                directory, workload, preseed, value = words[1], words[2], int(words[3]), words[4]
                 settings.configure(
                     SECRET_KEY="sessioncheck-bench",
                     SESSION_ENGINE="django.contrib.sessions.backends.file",
@@ -51,7 +51,7 @@ def main():
                 )
                 import django.contrib.sessions.backends.file as fb
                 store_cls = fb.SessionStore
-                values = {"data": "v" * size}
+                values = {"data": value}
                 for _ in range(preseed):
                     keys.append(create(store_cls, values))
                 print("ok", flush=True)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -219,12 +220,16 @@ func BenchmarkPeers(b *testing.B) {
 }
 
 func benchPeers(b *testing.B, wl string, size int) {
-	values := model.NewValues(map[string]string{"data": strings.Repeat("v", size)})
+	// Incompressible-ish text (seeded, [a-z0-9]): Django compresses session
+	// data before signing it, and a run of one letter would let it write a
+	// few hundred bytes where the others write the whole value.
+	data := randomText(size)
+	values := model.NewValues(map[string]string{"data": data})
 	expiry := peerNow.Add(time.Hour)
 	var peers []*peer
 	for _, name := range peerNames {
 		if name == "django-inproc" {
-			p, err := startDjangoInproc(b, wl, size)
+			p, err := startDjangoInproc(b, wl, data)
 			if err != nil {
 				b.Logf("peer %s left out: %v", name, err)
 				continue
@@ -360,7 +365,7 @@ func benchPeers(b *testing.B, wl string, size int) {
 
 // startDjangoInproc starts bench/django_inproc.py over a fresh directory,
 // seeded like the other peers (64 sessions, or b.N for delete).
-func startDjangoInproc(b *testing.B, wl string, size int) (*peer, error) {
+func startDjangoInproc(b *testing.B, wl string, data string) (*peer, error) {
 	py, err := pythonWithDjango()
 	if err != nil {
 		return nil, err
@@ -404,7 +409,7 @@ func startDjangoInproc(b *testing.B, wl string, size int) (*peer, error) {
 	if wl == "delete" {
 		preseed = b.N
 	}
-	if _, err := say("open %s %d %s %d", peerDir(b), size, wl, preseed); err != nil {
+	if _, err := say("open %s %s %d %s", peerDir(b), wl, preseed, data); err != nil {
 		return nil, err
 	}
 	return &peer{name: "django-inproc", block: func(n int) (int64, error) {
@@ -414,4 +419,14 @@ func startDjangoInproc(b *testing.B, wl string, size int) (*peer, error) {
 		}
 		return strconv.ParseInt(s, 10, 64)
 	}}, nil
+}
+
+// randomText returns n characters of [a-z0-9] from a fixed seed.
+func randomText(n int) string {
+	r := rand.New(rand.NewPCG(1, uint64(n)))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = model.KeyAlphabet[r.IntN(len(model.KeyAlphabet))]
+	}
+	return string(b)
 }
