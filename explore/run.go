@@ -282,29 +282,5 @@ func call(st model.Store, op model.Op) (res model.Result, err error) {
 			res, err = model.Result{}, panicError(p)
 		}
 	}()
-	switch op.Kind {
-	case model.OpCreate:
-		res.Key, err = st.Create(op.Values, op.Expiry)
-	case model.OpLoad:
-		res.Record, err = st.Load(op.Key)
-	case model.OpSave:
-		err = st.Save(op.Key, op.Values, op.Expiry)
-	case model.OpTouch:
-		err = st.Touch(op.Key, op.Expiry)
-	case model.OpDelete:
-		err = st.Delete(op.Key)
-	case model.OpExists:
-		res.Exists, err = st.Exists(op.Key)
-	case model.OpCycle:
-		res.Key, err = st.Cycle(op.Key)
-	case model.OpClearExpired:
-		res.Removed, err = st.ClearExpired()
-		slices.Sort(res.Removed)
-		if res.Removed == nil && err == nil {
-			res.Removed = []string{}
-		}
-	default:
-		err = fmt.Errorf("explore: cannot run %v", op.Kind)
-	}
-	return res, err
+	return model.Do(st, op)
 }

@@ -431,7 +431,7 @@ func (c *client) do(op model.Op) (res model.Result, known bool, err error) {
 				ch <- answer{model.Result{Outcome: model.Failed}, fmt.Errorf("panic in store: %v", p)}
 			}
 		}()
-		r, err := apply(st, op)
+		r, err := model.Do(st, op)
 		ch <- answer{r, err}
 	}()
 	timer := time.NewTimer(c.timeout + time.Second) // the worker's own deadline fires first
@@ -460,38 +460,4 @@ func (c *client) do(op model.Op) (res model.Result, known bool, err error) {
 	known = id == c.id
 	c.id = id
 	return a.res, known, nil
-}
-
-// apply runs op on s and classifies the result.
-func apply(s model.Store, op model.Op) (res model.Result, err error) {
-	switch op.Kind {
-	case model.OpCreate:
-		res.Key, err = s.Create(op.Values, op.Expiry)
-	case model.OpLoad:
-		res.Record, err = s.Load(op.Key)
-	case model.OpSave:
-		err = s.Save(op.Key, op.Values, op.Expiry)
-	case model.OpTouch:
-		err = s.Touch(op.Key, op.Expiry)
-	case model.OpDelete:
-		err = s.Delete(op.Key)
-	case model.OpExists:
-		res.Exists, err = s.Exists(op.Key)
-	case model.OpCycle:
-		res.Key, err = s.Cycle(op.Key)
-	case model.OpClearExpired:
-		res.Removed, err = s.ClearExpired()
-		slices.Sort(res.Removed)
-		if res.Removed == nil {
-			res.Removed = []string{}
-		}
-	default:
-		return res, fmt.Errorf("unknown operation %v", op.Kind)
-	}
-	res.Outcome = model.OutcomeOf(err)
-	if err != nil && !errors.Is(err, worker.ErrUnknownOutcome) {
-		// Keep only what the model compares: an error carries nothing else.
-		res = model.Result{Outcome: res.Outcome}
-	}
-	return res, err
 }

@@ -210,3 +210,41 @@ func (s State) Check(op Op, got Result) (State, error) {
 	}
 	return s.step(op.Key, slotOp, SlotResult{Outcome: got.Outcome, Record: got.Record, Exists: got.Exists})
 }
+
+// Do performs op on st and returns what st returned as a Result: Outcome
+// classified from the error (which is returned too; a failed operation's
+// Result holds nothing else), ClearExpired's keys sorted and never nil. It is
+// how every checker turns an Op into a call, so that all of them compare the
+// same thing with the model.
+func Do(st Store, op Op) (Result, error) {
+	var res Result
+	var err error
+	switch op.Kind {
+	case OpCreate:
+		res.Key, err = st.Create(op.Values, op.Expiry)
+	case OpLoad:
+		res.Record, err = st.Load(op.Key)
+	case OpSave:
+		err = st.Save(op.Key, op.Values, op.Expiry)
+	case OpTouch:
+		err = st.Touch(op.Key, op.Expiry)
+	case OpDelete:
+		err = st.Delete(op.Key)
+	case OpExists:
+		res.Exists, err = st.Exists(op.Key)
+	case OpCycle:
+		res.Key, err = st.Cycle(op.Key)
+	case OpClearExpired:
+		res.Removed, err = st.ClearExpired()
+		slices.Sort(res.Removed)
+		if res.Removed == nil {
+			res.Removed = []string{}
+		}
+	default:
+		return res, fmt.Errorf("unknown operation %v", op.Kind)
+	}
+	if err != nil {
+		return Result{Outcome: OutcomeOf(err)}, err
+	}
+	return res, nil
+}

@@ -167,30 +167,7 @@ func script(t *testing.T, name string) error {
 	var k1, k2, k3 string
 	do := func(op model.Op) error {
 		op.Now = now
-		var got model.Result
-		var err error
-		switch op.Kind {
-		case model.OpCreate:
-			got.Key, err = s.Create(op.Values, op.Expiry)
-		case model.OpLoad:
-			got.Record, err = s.Load(op.Key)
-		case model.OpSave:
-			err = s.Save(op.Key, op.Values, op.Expiry)
-		case model.OpTouch:
-			err = s.Touch(op.Key, op.Expiry)
-		case model.OpDelete:
-			err = s.Delete(op.Key)
-		case model.OpExists:
-			got.Exists, err = s.Exists(op.Key)
-		case model.OpCycle:
-			got.Key, err = s.Cycle(op.Key)
-		case model.OpClearExpired:
-			got.Removed, err = s.ClearExpired()
-			if got.Removed == nil {
-				got.Removed = []string{}
-			}
-		}
-		got.Outcome = model.OutcomeOf(err)
+		got, err := model.Do(s, op)
 		next, cerr := st.Check(op, got)
 		if cerr != nil {
 			return fmt.Errorf("%v: %w (store error: %v)", op, cerr, err)

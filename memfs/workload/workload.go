@@ -149,35 +149,7 @@ func (e *Env) Prepare(st Step) model.Op {
 // Exec runs op on the store and returns what it returned and its error.
 // A key that Create or Cycle returns becomes known.
 func (e *Env) Exec(op model.Op) (model.Result, error) {
-	var res model.Result
-	var err error
-	s := e.Store
-	switch op.Kind {
-	case model.OpCreate:
-		res.Key, err = s.Create(op.Values, op.Expiry)
-	case model.OpLoad:
-		res.Record, err = s.Load(op.Key)
-	case model.OpSave:
-		err = s.Save(op.Key, op.Values, op.Expiry)
-	case model.OpTouch:
-		err = s.Touch(op.Key, op.Expiry)
-	case model.OpDelete:
-		err = s.Delete(op.Key)
-	case model.OpExists:
-		res.Exists, err = s.Exists(op.Key)
-	case model.OpCycle:
-		res.Key, err = s.Cycle(op.Key)
-	case model.OpClearExpired:
-		res.Removed, err = s.ClearExpired()
-		slices.Sort(res.Removed)
-	default:
-		return res, fmt.Errorf("workload: unknown operation %v", op.Kind)
-	}
-	res.Outcome = model.OutcomeOf(err)
-	if err != nil {
-		// A failed operation returns nothing the model can use.
-		res = model.Result{Outcome: res.Outcome}
-	}
+	res, err := model.Do(e.Store, op)
 	if res.Key != "" && !slices.Contains(e.Known, res.Key) {
 		e.Known = append(e.Known, res.Key)
 	}
