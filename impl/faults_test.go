@@ -4,13 +4,18 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessioncheck/sessioncheck/impl"
+	"github.com/sessioncheck/sessioncheck/memfs/hookfs"
 	"github.com/sessioncheck/sessioncheck/model"
 )
+
+// errInjected is the error a test injects: EIO, like a failing disk.
+var errInjected = syscall.EIO
 
 // faultCase is one operation run with an error injected at one of its
 // file-system calls.
@@ -32,12 +37,12 @@ func created(t *testing.T, s *impl.Store) string {
 var faultCases = []faultCase{
 	{"save", created, func(s *impl.Store, k string) error { return s.Save(k, vals("user", "7", "x", "y"), later) }, []string{"rename"}},
 	{"touch", created, func(s *impl.Store, k string) error { return s.Touch(k, later.Add(1)) }, []string{"rename"}},
-	{"delete", created, func(s *impl.Store, k string) error { return s.Delete(k) }, []string{"remove"}},
+	{"delete", created, func(s *impl.Store, k string) error { return s.Delete(k) }, []string{"unlink"}},
 	{"create", func(*testing.T, *impl.Store) string { return "" }, func(s *impl.Store, _ string) error {
 		_, err := s.Create(vals("new", "1"), later)
 		return err
-	}, []string{"rename-noreplace"}},
-	{"cycle", created, func(s *impl.Store, k string) error { _, err := s.Cycle(k); return err }, []string{"rename-noreplace", "remove"}},
+	}, []string{"renameat2"}},
+	{"cycle", created, func(s *impl.Store, k string) error { _, err := s.Cycle(k); return err }, []string{"renameat2", "unlink"}},
 }
 
 // TestInjectedErrors fails each file-system call of each writing operation
@@ -50,22 +55,22 @@ var faultCases = []faultCase{
 func TestInjectedErrors(t *testing.T) {
 	for _, fc := range faultCases {
 		t.Run(fc.name, func(t *testing.T) {
-			run := func(failAt int) (err error, before, after map[string]model.Record, calls []call) {
+			run := func(failAt int) (err error, before, after map[string]model.Record, calls []hookfs.Call) {
 				dir := t.TempDir()
-				h := newHookFS()
+				h := hookfs.Record(impl.OS)
 				s := open(t, dir, impl.Options{FS: h, Rand: seededRand(7)})
 				created(t, s) // a bystander that must never change
 				key := fc.setup(t, s)
 				before, _ = snapshot(t, dir)
-				h.reset(func(n int, c call) error {
+				h.Reset(func(n int, _ hookfs.Call) error {
 					if n == failAt {
 						return errInjected
 					}
 					return nil
 				})
 				err = fc.run(s, key)
-				calls = h.log()
-				h.reset(nil)
+				calls = h.Log()
+				h.Reset(nil)
 				after, temps := snapshot(t, dir)
 				require.Empty(t, temps, "temporary files left after failing call %d", failAt)
 				return err, before, after, calls

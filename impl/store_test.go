@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessioncheck/sessioncheck/impl"
+	"github.com/sessioncheck/sessioncheck/memfs/hookfs"
 	"github.com/sessioncheck/sessioncheck/model"
 )
 
@@ -201,9 +202,9 @@ var badKeys = []string{"../x", "a/b", `a\b`, "", "abcdefg", strings.Repeat("a", 
 	"../../etc/passwd", "s_abcdefgh", "abcdefgh/", "abcdefgh.", "abcdéfgh"}
 
 func TestInvalidKeysTouchNothing(t *testing.T) {
-	h := newHookFS()
+	h := hookfs.Record(impl.OS)
 	s := open(t, t.TempDir(), impl.Options{FS: h})
-	h.reset(func(_ int, c call) error {
+	h.Reset(func(_ int, c hookfs.Call) error {
 		t.Errorf("file-system call %v for an invalid key", c)
 		return errInjected
 	})
@@ -218,7 +219,7 @@ func TestInvalidKeysTouchNothing(t *testing.T) {
 		_, err = s.Cycle(key)
 		require.ErrorIs(t, err, model.ErrInvalidKey, "cycle %q", key)
 	}
-	require.Empty(t, h.log())
+	require.Empty(t, h.Log())
 }
 
 func TestKeySourceCollisions(t *testing.T) {
@@ -267,17 +268,17 @@ func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 func TestTooLarge(t *testing.T) {
 	dir := t.TempDir()
-	h := newHookFS()
+	h := hookfs.Record(impl.OS)
 	s := open(t, dir, impl.Options{FS: h, MaxRecordSize: 200})
 	key, err := s.Create(vals("a", "b"), later)
 	require.NoError(t, err)
 	big := vals("big", strings.Repeat("x", 300))
-	h.reset(nil)
+	h.Reset(nil)
 	_, err = s.Create(big, later)
 	require.ErrorIs(t, err, impl.ErrTooLarge)
-	require.Empty(t, h.log(), "create of an oversized record touched storage")
+	require.Empty(t, h.Log(), "create of an oversized record touched storage")
 	require.ErrorIs(t, s.Save(key, big, later), impl.ErrTooLarge)
-	h.reset(nil)
+	h.Reset(nil)
 	rec, err := s.Load(key)
 	require.NoError(t, err)
 	require.Equal(t, vals("a", "b"), rec.Values)
@@ -481,11 +482,11 @@ func TestCorruptFilesAreReportedAndKept(t *testing.T) {
 
 func TestRecordSurvivesFailedClose(t *testing.T) {
 	// An error while closing after a read is returned, not ignored.
-	h := newHookFS()
+	h := hookfs.Record(impl.OS)
 	s := open(t, t.TempDir(), impl.Options{FS: h})
 	key, err := s.Create(vals("a", "1"), later)
 	require.NoError(t, err)
-	h.reset(func(_ int, c call) error {
+	h.Reset(func(_ int, c hookfs.Call) error {
 		if c.Op == "close" {
 			return errInjected
 		}
@@ -500,19 +501,19 @@ func TestRecordSurvivesFailedClose(t *testing.T) {
 // every call the Create makes: until the rename it is absent, never empty.
 func TestCreateShowsNoPlaceholder(t *testing.T) {
 	dir := t.TempDir()
-	h := newHookFS()
+	h := hookfs.Record(impl.OS)
 	const key = "placeholder00000"
 	s := open(t, dir, impl.Options{FS: h, NewKey: func() (string, error) { return key, nil }})
 	reader := open(t, dir, impl.Options{})
 	published := false
-	h.reset(func(_ int, c call) error {
+	h.Reset(func(_ int, c hookfs.Call) error {
 		_, err := reader.Load(key)
 		if published {
 			require.NoError(t, err, "at %v", c)
 		} else {
 			require.ErrorIs(t, err, model.ErrNotFound, "at %v", c)
 		}
-		published = published || c.Op == "rename-noreplace"
+		published = published || c.Op == "renameat2"
 		return nil
 	})
 	_, err := s.Create(vals("a", "1"), later)

@@ -16,6 +16,8 @@ import (
 
 	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/impl/variants"
+	"github.com/sessioncheck/sessioncheck/memfs"
+	"github.com/sessioncheck/sessioncheck/memfs/hookfs"
 	"github.com/sessioncheck/sessioncheck/model"
 )
 
@@ -230,12 +232,12 @@ func TestSequentialScript(t *testing.T) {
 	}
 }
 
-func opened(calls []call, path string, flag int) bool {
-	return slices.ContainsFunc(calls, func(c call) bool { return c.Op == "open" && c.Path == path && c.Flag&flag == flag })
+func opened(calls []hookfs.Call, path string, flag int) bool {
+	return slices.ContainsFunc(calls, func(c hookfs.Call) bool { return c.Op == "open" && c.Path == path && c.Flag&flag == flag })
 }
 
-func ops(calls []call, op string) []call {
-	var out []call
+func ops(calls []hookfs.Call, op string) []hookfs.Call {
+	var out []hookfs.Call
 	for _, c := range calls {
 		if c.Op == op {
 			out = append(out, c)
@@ -246,14 +248,14 @@ func ops(calls []call, op string) []call {
 
 // trace runs op on a fresh store called name, over a session created
 // beforehand, and returns the file-system calls op made.
-func trace(t *testing.T, name string, op func(s *impl.Store, key string) error) []call {
-	h := newHookFS()
+func trace(t *testing.T, name string, op func(s *impl.Store, key string) error) []hookfs.Call {
+	h := hookfs.Record(impl.OS)
 	s := openStore(t, name, t.TempDir(), impl.Options{FS: h})
 	key, err := s.Create(vals("user", "42"), later)
 	require.NoError(t, err)
-	h.reset(nil)
+	h.Reset(nil)
 	require.NoError(t, op(s, key))
-	return h.log()
+	return h.Log()
 }
 
 func touch(s *impl.Store, k string) error { return s.Touch(k, later.Add(time.Minute)) }
@@ -264,7 +266,7 @@ func TestTruncateThenLoad(t *testing.T) {
 		calls := trace(t, name, touch)
 		var sess string
 		for _, c := range calls {
-			if strings.HasPrefix(c.Path, "s_") {
+			if strings.HasPrefix(filepath.Base(c.Path), "s_") {
 				sess = c.Path
 				break
 			}
@@ -273,8 +275,8 @@ func TestTruncateThenLoad(t *testing.T) {
 		require.Equal(t, name != "reference", truncated, "%s: %v", name, calls)
 		if truncated {
 			// The trace property: the operation reads the file it truncated.
-			i := slices.IndexFunc(calls, func(c call) bool { return c.Flag&syscall.O_TRUNC != 0 })
-			require.True(t, slices.ContainsFunc(calls[i:], func(c call) bool { return c.Op == "read" && c.Path == sess }))
+			i := slices.IndexFunc(calls, func(c hookfs.Call) bool { return c.Flag&syscall.O_TRUNC != 0 })
+			require.True(t, slices.ContainsFunc(calls[i:], func(c hookfs.Call) bool { return c.Op == "read" && c.Path == sess }))
 		}
 	}
 	// And the consequence: an untouched save loses the values.
@@ -294,23 +296,23 @@ func TestTruncateThenLoad(t *testing.T) {
 func TestWriteInPlace(t *testing.T) {
 	for _, name := range []string{"reference", "write-in-place"} {
 		dir := t.TempDir()
-		h := newHookFS()
+		h := hookfs.Record(impl.OS)
 		s := openStore(t, name, dir, impl.Options{FS: h})
 		key, err := s.Create(vals("user", "42"), later)
 		require.NoError(t, err)
 		reader := openStore(t, name, dir, impl.Options{})
 		var seen error
 		var seenRec model.Record
-		h.reset(func(_ int, c call) error {
+		h.Reset(func(_ int, c hookfs.Call) error {
 			// Right after the truncation (variant) or right before the rename
 			// (reference): the moment the new content is not yet written.
-			if (c.Op == "write" && c.Path == "s_"+key) || c.Op == "rename" {
+			if (c.Op == "write" && filepath.Base(c.Path) == "s_"+key) || c.Op == "rename" {
 				seenRec, seen = reader.Load(key)
 			}
 			return nil
 		})
 		require.NoError(t, s.Save(key, vals("user", "7"), later))
-		calls := h.log()
+		calls := h.Log()
 		if name == "reference" {
 			require.NoError(t, seen)
 			require.Equal(t, vals("user", "42"), seenRec.Values)
@@ -332,13 +334,13 @@ func TestCheckThenRename(t *testing.T) {
 		require.Equal(t, name == "reference", len(ops(calls, "lock")) == 1, "%s: %v", name, calls)
 
 		dir := t.TempDir()
-		h := newHookFS()
+		h := hookfs.Record(impl.OS)
 		s := openStore(t, name, dir, impl.Options{FS: h})
 		key, err := s.Create(vals("user", "42"), later)
 		require.NoError(t, err)
 		other := openStore(t, name, dir, impl.Options{})
 		deleted := make(chan error, 1)
-		h.reset(func(_ int, c call) error {
+		h.Reset(func(_ int, c hookfs.Call) error {
 			if c.Op == "rename" {
 				// Another process logs the user out. Against the variant it
 				// finishes before the rename; against the reference it blocks
@@ -366,7 +368,7 @@ func TestCheckThenRename(t *testing.T) {
 func TestUnlockedSweep(t *testing.T) {
 	for _, name := range []string{"reference", "unlocked-sweep"} {
 		dir := t.TempDir()
-		h := newHookFS()
+		h := hookfs.Record(impl.OS)
 		// The sweeper's clock is past the expiry; the saving request's clock
 		// is just before it (the save began while the session was live).
 		sweeper := openStore(t, name, dir, impl.Options{FS: h, Clock: func() time.Time { return t0.Add(time.Minute) }})
@@ -374,8 +376,8 @@ func TestUnlockedSweep(t *testing.T) {
 		key, err := saver.Create(vals("user", "42"), t0.Add(time.Second))
 		require.NoError(t, err)
 		once := false
-		h.reset(func(_ int, c call) error {
-			if c.Op == "close" && c.Path == "s_"+key && !once {
+		h.Reset(func(_ int, c hookfs.Call) error {
+			if c.Op == "close" && filepath.Base(c.Path) == "s_"+key && !once {
 				once = true
 				require.NoError(t, saver.Save(key, vals("user", "42", "fresh", "1"), later))
 			}
@@ -415,12 +417,12 @@ func TestCreateWithoutExcl(t *testing.T) {
 	const key = "collision0000000"
 	for _, name := range []string{"reference", "create-without-excl"} {
 		dir := t.TempDir()
-		h := newHookFS()
+		h := hookfs.Record(impl.OS)
 		a := openStore(t, name, dir, impl.Options{FS: h, NewKey: keyThenOthers(key)})
 		b := openStore(t, name, dir, impl.Options{NewKey: keyThenOthers(key)})
 		var kb string
-		h.reset(func(_ int, c call) error {
-			if (c.Op == "rename" || c.Op == "rename-noreplace") && kb == "" {
+		h.Reset(func(_ int, c hookfs.Call) error {
+			if (c.Op == "rename" || c.Op == "renameat2") && kb == "" {
 				var err error
 				kb, err = b.Create(vals("owner", "b"), later)
 				require.NoError(t, err)
@@ -458,14 +460,18 @@ func TestMutexInPlace(t *testing.T) {
 	require.Empty(t, ops(calls, "rename"))
 
 	for _, sameProcess := range []bool{true, false} {
-		dir := t.TempDir()
-		h := newHookFS().asProcess()
+		// Two processes are two views of one simulated disk, each with its
+		// own table of process locks.
+		disk := memfs.New(nil)
+		const dir = "/sessions"
+		require.NoError(t, disk.MkdirAll(dir, 0o700))
+		h := hookfs.Record(disk)
 		s := openStore(t, "mutex-in-place", dir, impl.Options{FS: h})
 		key, err := s.Create(vals("user", "42"), later)
 		require.NoError(t, err)
-		readerFS := h
+		var readerFS impl.FS = h
 		if !sameProcess {
-			readerFS = newHookFS().asProcess()
+			readerFS = disk.NewProcess()
 		}
 		reader := openStore(t, "mutex-in-place", dir, impl.Options{FS: readerFS})
 		type loaded struct {
@@ -474,8 +480,8 @@ func TestMutexInPlace(t *testing.T) {
 		}
 		got := make(chan loaded, 1)
 		started := false
-		h.reset(func(_ int, c call) error {
-			if c.Op == "write" && c.Path == "s_"+key && !started {
+		h.Reset(func(_ int, c hookfs.Call) error {
+			if c.Op == "write" && filepath.Base(c.Path) == "s_"+key && !started {
 				started = true // the file is truncated, the new record not yet written
 				if sameProcess {
 					// This reader waits on the mutex Save holds.
@@ -505,18 +511,18 @@ func TestMutexInPlace(t *testing.T) {
 func TestSwallowErrors(t *testing.T) {
 	for _, name := range []string{"reference", "swallow-errors"} {
 		dir := t.TempDir()
-		h := newHookFS()
+		h := hookfs.Record(impl.OS)
 		s := openStore(t, name, dir, impl.Options{FS: h})
 		key, err := s.Create(vals("user", "42"), later)
 		require.NoError(t, err)
-		h.reset(func(_ int, c call) error {
+		h.Reset(func(_ int, c hookfs.Call) error {
 			if c.Op == "rename" {
 				return syscall.ENOSPC
 			}
 			return nil
 		})
 		err = s.Save(key, vals("user", "7"), later)
-		h.reset(nil)
+		h.Reset(nil)
 		rec, lerr := s.Load(key)
 		require.NoError(t, lerr)
 		require.Equal(t, vals("user", "42"), rec.Values, "the failed save changed the record")
@@ -541,7 +547,7 @@ func TestNoFsync(t *testing.T) {
 			return joinAll(append(errs, err))
 		}
 		calls := trace(t, name, all)
-		syncs := ops(calls, "sync")
+		syncs := ops(calls, "fsync")
 		if name == "reference" {
 			require.True(t, len(syncs) >= 7, "reference syncs: %v", syncs)
 			continue

@@ -2,6 +2,7 @@ package hookfs_test
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"syscall"
@@ -83,5 +84,58 @@ func TestFailedUnlockStillReleases(t *testing.T) {
 	}
 	if _, ok, err := m.TryLock("/d/l", impl.FileLock); !ok || err != nil {
 		t.Fatalf("lock after failed unlocks: ok=%v err=%v; want it free", ok, err)
+	}
+}
+
+// TestRecorderPhases: a Recorder keeps the calls since its last Reset,
+// numbers them from 1 for the installed function, and fails the call that
+// function fails.
+func TestRecorderPhases(t *testing.T) {
+	m := memfs.New(nil)
+	if err := m.MkdirAll("/d", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	h := hookfs.Record(m)
+	if _, err := h.Lstat("/d"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Log(); len(got) != 1 || got[0].Op != "lstat" {
+		t.Fatalf("log %v, want the one lstat", got)
+	}
+	var numbers []int
+	h.Reset(func(n int, c hookfs.Call) error {
+		numbers = append(numbers, n)
+		if c.Op == "unlink" {
+			return syscall.EIO
+		}
+		return nil
+	})
+	f, err := h.OpenFile("/d/a", os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Remove("/d/a"); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("remove: %v, want the injected EIO", err)
+	}
+	if _, err := m.Lstat("/d/a"); err != nil {
+		t.Fatalf("the failed unlink removed the file: %v", err)
+	}
+	got := h.Log()
+	var ops []string
+	for _, c := range got {
+		ops = append(ops, c.Op)
+	}
+	if want := "[open close unlink]"; fmt.Sprint(ops) != want || fmt.Sprint(numbers) != "[1 2 3]" {
+		t.Fatalf("after Reset: ops %v numbered %v, want %s numbered [1 2 3]", ops, numbers, want)
+	}
+	if got[0].Index != 1 || h.Calls() != 4 {
+		t.Fatalf("Index %d and Calls %d: want the FS's own count (1 and 4), which Reset leaves alone", got[0].Index, h.Calls())
+	}
+	h.Reset(nil)
+	if err := h.Remove("/d/a"); err != nil {
+		t.Fatalf("remove with nothing installed: %v", err)
 	}
 }
