@@ -178,7 +178,7 @@ func (h *hookWorker) announce(call, path, path2 string, flags []string) error {
 		return nil
 	}
 	h.seq++
-	e := announcement{Event: "fs", ID: &h.id, Seq: h.seq, Call: call, Path: path, Path2: path2, Flags: flags}
+	e := worker.Event{Event: worker.EventFS, ID: &h.id, Seq: h.seq, Call: call, Path: path, Path2: path2, Flags: flags}
 	b, err := json.Marshal(e)
 	seq := h.seq
 	h.mu.Unlock()

@@ -1,14 +1,9 @@
 package explore
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -28,13 +23,12 @@ import (
 // in-process exploration uses; only the source of the choice points
 // differs.
 //
-// The driver side of the version 2 hook lives here, unexported, rather than
-// in package worker: worker.Client speaks version 1 only, and explore is its
-// only user.
+// The protocol's side of the hook (event lines, go-aheads, the process)
+// is worker.Client's; explore adds what a scheduler needs around it.
 
 // FeatureSchedule is the worker feature that explore needs: the worker
 // announces every file-system call and waits for the go-ahead.
-const FeatureSchedule = "schedule"
+const FeatureSchedule = worker.FeatureSchedule
 
 // DefaultWorkerBudget is the most schedules explored per scenario on a
 // worker when Config.Budget is zero. A worker's step is a round trip
@@ -55,18 +49,11 @@ var workerSecret = string(Secret)
 // every client is its own process, as in production.
 type Workers struct {
 	argv  []string
-	hello workerHello
+	hello worker.Hello
 
 	mu     sync.Mutex
 	procs  []*proc
 	shared *runShared // the current run's key sequence and temporary names
-}
-
-type workerHello struct {
-	Name     string
-	Version  int
-	Ops      []string
-	Features []string
 }
 
 // StartWorkers starts n processes of the worker command argv (in parallel)
@@ -90,7 +77,7 @@ func StartWorkers(argv []string, n int) (*Workers, error) {
 		w.Close()
 		return nil, err
 	}
-	w.hello = w.procs[0].hello
+	w.hello = w.procs[0].c.Hello
 	return w, nil
 }
 
@@ -107,7 +94,7 @@ func (w *Workers) Supports(sc Scenario) error {
 	// The observer loads every key.
 	steps = append(steps, Step{Kind: model.OpLoad})
 	for _, st := range steps {
-		if !slices.Contains(w.hello.Ops, st.Kind.String()) {
+		if !w.hello.Supports(st.Kind) {
 			return fmt.Errorf("the worker does not declare %s", st.Kind)
 		}
 	}
@@ -179,7 +166,7 @@ func (w *Workers) Opener() Opener {
 		}
 		shared := w.shared
 		w.mu.Unlock()
-		st := &workerStore{p: p, env: env, shared: shared, pool: slices.Contains(w.hello.Features, worker.FeatureKeyPool), held: map[string]bool{}}
+		st := &workerStore{p: p, env: env, shared: shared, pool: w.hello.Has(worker.FeatureKeyPool), held: map[string]bool{}}
 		// Open now, so that a worker that cannot open the directory is
 		// an error of the open phase; the first operation opens again
 		// with its key.
@@ -277,38 +264,6 @@ type workerStore struct {
 	held   map[string]bool // locks held: path -> shared
 }
 
-// workerRequest is a request line. (worker.Request has no "schedule".)
-type workerRequest struct {
-	ID       int64             `json:"id"`
-	Op       string            `json:"op"`
-	Version  int               `json:"version,omitempty"`
-	Dir      string            `json:"dir,omitempty"`
-	Now      string            `json:"now,omitempty"`
-	Secret   string            `json:"secret,omitempty"`
-	Keys     []string          `json:"keys,omitempty"`
-	Schedule bool              `json:"schedule,omitempty"`
-	Key      string            `json:"key,omitempty"`
-	Values   map[string]string `json:"values,omitempty"`
-	Expiry   string            `json:"expiry,omitempty"`
-}
-
-// goAhead lets an announced call proceed.
-type goAhead struct {
-	Op  string `json:"op"`
-	Seq int64  `json:"seq"`
-}
-
-// announcement is an event line.
-type announcement struct {
-	Event string   `json:"event"`
-	ID    *int64   `json:"id"`
-	Seq   int64    `json:"seq"`
-	Call  string   `json:"call"`
-	Path  string   `json:"path"`
-	Path2 string   `json:"path2"`
-	Flags []string `json:"flags"`
-}
-
 // open (re)opens the client's store on the run's directory at the
 // client's clock, with a fresh one-key pool when the worker honours pools.
 // The protocol's clock is fixed per open, so a client whose scenario clock
@@ -319,7 +274,7 @@ func (st *workerStore) open(forOp bool) error {
 	if st.opened && !(st.pool && forOp) && now.Equal(st.now) {
 		return nil
 	}
-	req := workerRequest{Op: worker.OpOpen, Dir: st.env.Dir, Now: worker.FormatTime(now), Secret: workerSecret, Schedule: true}
+	req := worker.Request{Op: worker.OpOpen, Dir: st.env.Dir, Now: worker.FormatTime(now), Secret: workerSecret, Schedule: true}
 	if st.pool && forOp {
 		req.Keys = []string{st.shared.key()}
 	}
@@ -345,48 +300,37 @@ func (st *workerStore) fatal(err error) error {
 
 // request sends req and serves the worker's announcements until its
 // response, parking the client at each.
-func (st *workerStore) request(req workerRequest) (worker.Response, error) {
+func (st *workerStore) request(req worker.Request) (worker.Response, error) {
 	p := st.p
 	if err := p.broken(); err != nil {
 		return worker.Response{}, st.fatal(err)
 	}
 	p.busy(true)
-	id := p.newID()
-	req.ID = id
-	if err := p.send(req); err != nil {
-		return worker.Response{}, st.fatal(fmt.Errorf("%s: %v", req.Op, p.sendErr(err)))
+	id, err := p.c.Send(req)
+	if err != nil {
+		return worker.Response{}, st.fatal(fmt.Errorf("%s: %v", req.Op, err))
 	}
 	c := st.env.client
 	for {
-		l, ok := <-p.lines
-		if !ok {
-			l.err = errors.New("the worker was killed")
+		l, err := p.c.Next()
+		if err != nil {
+			return worker.Response{}, st.fatal(fmt.Errorf("%s: %v", req.Op, err))
 		}
-		if l.err != nil {
-			return worker.Response{}, st.fatal(fmt.Errorf("%s: %v", req.Op, l.err))
-		}
-		var a announcement
-		if err := json.Unmarshal(l.line, &a); err != nil {
-			return worker.Response{}, st.fatal(fmt.Errorf("%s: bad line %q: %v", req.Op, truncate(l.line), err))
-		}
-		if a.Event == "" {
-			var resp worker.Response
-			if err := json.Unmarshal(l.line, &resp); err != nil {
-				return resp, st.fatal(fmt.Errorf("%s: bad response %q: %v", req.Op, truncate(l.line), err))
-			}
+		if resp := l.Response; resp != nil {
 			if resp.ID == nil || *resp.ID != id {
-				return resp, st.fatal(fmt.Errorf("%s: response %q, want id %d", req.Op, truncate(l.line), id))
+				return *resp, st.fatal(fmt.Errorf("%s: response %q, want id %d", req.Op, l, id))
 			}
 			if resp.Error != "" {
-				return resp, st.fatal(fmt.Errorf("%s: error response: %s", req.Op, resp.Error))
+				return *resp, st.fatal(fmt.Errorf("%s: error response: %s", req.Op, resp.Error))
 			}
 			p.busy(false)
-			return resp, nil
+			return *resp, nil
 		}
-		if a.Event != "fs" || a.ID == nil || *a.ID != id || a.Call == "" {
-			return worker.Response{}, st.fatal(fmt.Errorf("%s: bad event %q (want \"fs\" with id %d and a call)", req.Op, truncate(l.line), id))
+		a := l.Event
+		if a.Event != worker.EventFS || a.ID == nil || *a.ID != id || a.Call == "" {
+			return worker.Response{}, st.fatal(fmt.Errorf("%s: bad event %q (want \"fs\" with id %d and a call)", req.Op, l, id))
 		}
-		e, r := st.event(a)
+		e, r := st.event(*a)
 		if !c.point(r) {
 			// The run was abandoned while the worker waits for its
 			// go-ahead: it cannot be unwound, only killed.
@@ -399,8 +343,8 @@ func (st *workerStore) request(req workerRequest) (worker.Response, error) {
 		} else if r.call == CallLock {
 			st.held[e.Path] = r.shared
 		}
-		if err := p.send(goAhead{Op: "go", Seq: a.Seq}); err != nil {
-			return worker.Response{}, st.fatal(fmt.Errorf("%s: go-ahead: %v", req.Op, p.sendErr(err)))
+		if err := p.c.GoAhead(a.Seq); err != nil {
+			return worker.Response{}, st.fatal(fmt.Errorf("%s: go-ahead: %v", req.Op, err))
 		}
 		c.record(e, nil)
 	}
@@ -424,7 +368,7 @@ func (st *workerStore) rel(path string) string {
 
 // event turns an announcement into the trace's event and the scheduler's
 // request.
-func (st *workerStore) event(a announcement) (Event, request) {
+func (st *workerStore) event(a worker.Event) (Event, request) {
 	if a.Call == "mkstemp" {
 		st.shared.template(st.rel(a.Path))
 	}
@@ -527,16 +471,8 @@ func modeFlags(mode string) int {
 	return flag
 }
 
-func truncate(b []byte) string {
-	s := string(bytes.TrimRight(b, "\n"))
-	if len(s) > 200 {
-		s = s[:200] + "..."
-	}
-	return s
-}
-
 // do runs one store operation.
-func (st *workerStore) do(kind model.Kind, req workerRequest) (worker.Response, error) {
+func (st *workerStore) do(kind model.Kind, req worker.Request) (worker.Response, error) {
 	if err := st.open(true); err != nil {
 		return worker.Response{}, err
 	}
@@ -570,7 +506,7 @@ func (st *workerStore) do(kind model.Kind, req workerRequest) (worker.Response, 
 }
 
 func (st *workerStore) Create(values model.Values, expiry time.Time) (string, error) {
-	resp, err := st.do(model.OpCreate, workerRequest{Values: values.Map(), Expiry: worker.FormatTime(expiry)})
+	resp, err := st.do(model.OpCreate, worker.Request{Values: values.Map(), Expiry: worker.FormatTime(expiry)})
 	if err != nil {
 		return "", err
 	}
@@ -581,7 +517,7 @@ func (st *workerStore) Create(values model.Values, expiry time.Time) (string, er
 }
 
 func (st *workerStore) Load(key string) (model.Record, error) {
-	resp, err := st.do(model.OpLoad, workerRequest{Key: key})
+	resp, err := st.do(model.OpLoad, worker.Request{Key: key})
 	if err != nil {
 		return model.Record{}, err
 	}
@@ -593,22 +529,22 @@ func (st *workerStore) Load(key string) (model.Record, error) {
 }
 
 func (st *workerStore) Save(key string, values model.Values, expiry time.Time) error {
-	_, err := st.do(model.OpSave, workerRequest{Key: key, Values: values.Map(), Expiry: worker.FormatTime(expiry)})
+	_, err := st.do(model.OpSave, worker.Request{Key: key, Values: values.Map(), Expiry: worker.FormatTime(expiry)})
 	return err
 }
 
 func (st *workerStore) Touch(key string, expiry time.Time) error {
-	_, err := st.do(model.OpTouch, workerRequest{Key: key, Expiry: worker.FormatTime(expiry)})
+	_, err := st.do(model.OpTouch, worker.Request{Key: key, Expiry: worker.FormatTime(expiry)})
 	return err
 }
 
 func (st *workerStore) Delete(key string) error {
-	_, err := st.do(model.OpDelete, workerRequest{Key: key})
+	_, err := st.do(model.OpDelete, worker.Request{Key: key})
 	return err
 }
 
 func (st *workerStore) Exists(key string) (bool, error) {
-	resp, err := st.do(model.OpExists, workerRequest{Key: key})
+	resp, err := st.do(model.OpExists, worker.Request{Key: key})
 	if err != nil {
 		return false, err
 	}
@@ -619,7 +555,7 @@ func (st *workerStore) Exists(key string) (bool, error) {
 }
 
 func (st *workerStore) Cycle(key string) (string, error) {
-	resp, err := st.do(model.OpCycle, workerRequest{Key: key})
+	resp, err := st.do(model.OpCycle, worker.Request{Key: key})
 	if err != nil {
 		return "", err
 	}
@@ -630,175 +566,44 @@ func (st *workerStore) Cycle(key string) (string, error) {
 }
 
 func (st *workerStore) ClearExpired() ([]string, error) {
-	resp, err := st.do(model.OpClearExpired, workerRequest{})
+	resp, err := st.do(model.OpClearExpired, worker.Request{})
 	if err != nil {
 		return nil, err
 	}
 	return resp.Removed, nil
 }
 
-// proc is one worker process.
+// proc is one worker process, with what explore keeps about it: why it
+// may not be used any more, and whether a request is in flight.
 type proc struct {
-	argv   []string
-	index  int
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	lines  chan procLine
-	quit   chan struct{} // closed by kill: the reader stops delivering
-	exited chan struct{} // closed once the process has been waited for
-	stderr *tailBuffer
-	hello  workerHello
+	c     *worker.Client
+	argv  []string
+	index int
 
 	mu       sync.Mutex
-	nextID   int64
 	dead     error // why the process cannot be used any more
 	inFlight bool  // a request has been sent and its response not read
-	waitErr  error
 }
 
-type procLine struct {
-	line []byte
-	err  error
-}
-
-// startProc starts one worker process and performs the hello exchange.
+// startProc starts one worker process, which must speak the scheduling
+// hook.
 func startProc(argv []string, index int) (*proc, error) {
-	p := &proc{argv: argv, index: index, lines: make(chan procLine, 16), quit: make(chan struct{}), exited: make(chan struct{}), stderr: &tailBuffer{max: 4 << 10}}
-	p.cmd = exec.Command(argv[0], argv[1:]...)
-	p.cmd.Stderr = p.stderr
-	var err error
-	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
-		return nil, fmt.Errorf("explore: worker %q: %w", argv[0], err)
-	}
-	stdout, err := p.cmd.StdoutPipe()
+	c, err := worker.Start(argv, worker.Options{Version: 2, HelloTimeout: WorkerStartTimeout})
 	if err != nil {
-		return nil, fmt.Errorf("explore: worker %q: %w", argv[0], err)
+		return nil, fmt.Errorf("explore: %w", err)
 	}
-	if err := p.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("explore: worker %q: %w", argv[0], err)
+	if h := c.Hello; !h.Has(FeatureSchedule) {
+		c.Kill()
+		return nil, fmt.Errorf("explore: worker %q: hello: %s does not declare the %q feature (features %v): explore drives a worker through the scheduling hook of docs/PROTOCOL.md", argv[0], h.Name, FeatureSchedule, h.Features)
 	}
-	go p.read(stdout)
-	fail := func(err error) (*proc, error) {
-		err = fmt.Errorf("explore: worker %q: hello: %w", argv[0], err)
-		p.kill(err)
-		<-p.exited
-		return nil, fmt.Errorf("%w%s", err, p.stderrTail())
-	}
-	id := p.newID()
-	if err := p.send(workerRequest{ID: id, Op: worker.OpHello, Version: 2}); err != nil {
-		return fail(err)
-	}
-	var l procLine
-	select {
-	case l = <-p.lines: // a closed channel gives an error below
-	case <-time.After(WorkerStartTimeout):
-		return fail(fmt.Errorf("no answer within %v", WorkerStartTimeout))
-	}
-	if l.err != nil {
-		return fail(l.err)
-	}
-	if l.line == nil {
-		return fail(errors.New("the worker exited"))
-	}
-	var resp worker.Response
-	if err := json.Unmarshal(l.line, &resp); err != nil {
-		return fail(fmt.Errorf("bad response %q: %v", truncate(l.line), err))
-	}
-	switch {
-	case resp.Error != "":
-		return fail(fmt.Errorf("refused: %s", resp.Error))
-	case resp.ID == nil || *resp.ID != id:
-		return fail(fmt.Errorf("response %q, want id %d", truncate(l.line), id))
-	case resp.Protocol != worker.Protocol:
-		return fail(fmt.Errorf("protocol %q, want %q", resp.Protocol, worker.Protocol))
-	case resp.Version < 1 || resp.Version > 2:
-		return fail(fmt.Errorf("version %d, this driver speaks 1 and 2", resp.Version))
-	case !slices.Contains(resp.Features, FeatureSchedule):
-		return fail(fmt.Errorf("%s does not declare the %q feature (features %v): explore drives a worker through the scheduling hook of docs/PROTOCOL.md", resp.Name, FeatureSchedule, resp.Features))
-	}
-	for _, op := range []model.Kind{model.OpCreate, model.OpLoad, model.OpDelete} {
-		if !slices.Contains(resp.Ops, op.String()) {
-			return fail(fmt.Errorf("%s does not declare the required op %q", resp.Name, op))
-		}
-	}
-	p.hello = workerHello{Name: resp.Name, Version: resp.Version, Ops: resp.Ops, Features: resp.Features}
-	return p, nil
-}
-
-// read delivers the worker's stdout line by line, then reaps the process.
-func (p *proc) read(stdout io.Reader) {
-	defer func() {
-		close(p.lines) // a reader still waiting learns the worker is gone
-		err := p.cmd.Wait()
-		p.mu.Lock()
-		p.waitErr = err
-		p.mu.Unlock()
-		close(p.exited)
-	}()
-	br := bufio.NewReaderSize(stdout, 64<<10)
-	for {
-		line, err := br.ReadBytes('\n')
-		var l procLine
-		switch {
-		case len(line) > worker.MaxLine:
-			l.err = fmt.Errorf("a line longer than %d bytes", worker.MaxLine)
-		case err == nil:
-			if len(bytes.TrimSpace(line)) == 0 {
-				continue
-			}
-			l.line = line
-		case err == io.EOF:
-			l.err = errors.New("the worker closed its stdout (exited)")
-		default:
-			l.err = err
-		}
-		select {
-		case p.lines <- l:
-		case <-p.quit:
-			return
-		}
-		if l.err != nil {
-			return
-		}
-	}
+	return &proc{c: c, argv: argv, index: index}, nil
 }
 
 func (p *proc) name() string {
-	if p.hello.Name != "" {
-		return p.hello.Name
+	if p.c.Hello.Name != "" {
+		return p.c.Hello.Name
 	}
 	return p.argv[0]
-}
-
-func (p *proc) newID() int64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.nextID++
-	return p.nextID
-}
-
-func (p *proc) send(v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = p.stdin.Write(append(b, '\n'))
-	return err
-}
-
-// sendErr explains a failed write to the worker: usually, that it exited.
-func (p *proc) sendErr(err error) error {
-	select {
-	case <-p.exited:
-	case <-time.After(time.Second):
-		return err
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.waitErr != nil {
-		return fmt.Errorf("the worker exited (%v)", p.waitErr)
-	}
-	return errors.New("the worker exited")
 }
 
 func (p *proc) busy(b bool) {
@@ -829,64 +634,27 @@ func (p *proc) kill(cause error) {
 		p.dead = cause
 	}
 	p.mu.Unlock()
-	if !first {
-		return
+	if first {
+		p.c.Kill()
 	}
-	close(p.quit)
-	_ = p.cmd.Process.Kill()
-	_ = p.stdin.Close()
 }
 
 // close ends the process politely: stdin closed, a grace period to exit,
 // then kill. It reports an exit with an error status of a process that
 // was not killed.
 func (p *proc) close() error {
-	_ = p.stdin.Close()
-	select {
-	case <-p.exited:
-	case <-time.After(5 * time.Second):
-		p.kill(errors.New("closed"))
-		<-p.exited
-		return fmt.Errorf("explore: worker %s (process %d) did not exit within 5s of its stdin closing", p.name(), p.index)
-	}
-	p.mu.Lock()
-	dead, err := p.dead, p.waitErr
-	p.mu.Unlock()
-	if dead == nil && err != nil {
-		return fmt.Errorf("explore: worker %s (process %d): %v%s", p.name(), p.index, err, p.stderrTail())
+	if err := p.c.Close(); err != nil {
+		return fmt.Errorf("explore: worker %s (process %d): %w", p.name(), p.index, err)
 	}
 	return nil
 }
 
 func (p *proc) stderrTail() string {
-	s := strings.TrimSpace(p.stderr.String())
+	s := strings.TrimSpace(p.c.Stderr())
 	if s == "" {
 		return ""
 	}
 	return "; its stderr ends: " + s
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
-}
-
-func (t *tailBuffer) Write(b []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, b...)
-	if len(t.b) > t.max {
-		t.b = append(t.b[:0], t.b[len(t.b)-t.max:]...)
-	}
-	return len(b), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.b)
 }
 
 // maxClients is the most concurrent clients of any scenario.

@@ -4,6 +4,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -128,7 +129,7 @@ func (w *Workers) pids() []int {
 	defer w.mu.Unlock()
 	var out []int
 	for _, p := range w.procs {
-		out = append(out, p.cmd.Process.Pid)
+		out = append(out, p.c.Pid())
 	}
 	return out
 }
@@ -213,8 +214,8 @@ func TestWorkerProtocolBreakIsAnError(t *testing.T) {
 		if env.Process == 1 && !killed {
 			killed = true
 			p, _ := w.proc(1)
-			_ = p.cmd.Process.Kill()
-			<-p.exited
+			_ = syscall.Kill(p.c.Pid(), syscall.SIGKILL)
+			<-p.c.Exited()
 		}
 		return st, err
 	}, WorkerConfig(Config{Scenarios: Scenarios()[:1]}))

@@ -34,6 +34,11 @@ type Options struct {
 	// DefaultTimeout, for the process to start). A worker that misses it is
 	// killed.
 	Timeout time.Duration
+	// HelloTimeout, if not zero, is the hello's deadline instead.
+	HelloTimeout time.Duration
+	// Version is the highest protocol version the hello offers; 0 means
+	// Version. Offer 2 for the scheduling hook (see Send).
+	Version int
 	// Env, if not nil, is the worker's environment (as exec.Cmd.Env).
 	Env []string
 	// Dir is the worker's working directory (empty: the driver's).
@@ -54,9 +59,11 @@ func (h Hello) Supports(op model.Kind) bool { return slices.Contains(h.Ops, op.S
 // Has reports whether the worker declared the feature.
 func (h Hello) Has(feature string) bool { return slices.Contains(h.Features, feature) }
 
-// Client is the driver's side of one worker process. Its methods are not
-// safe for concurrent use: a client runs one request at a time, which is
-// what makes it one sequential client of a history.
+// Client is the driver's side of one worker process. Its request methods
+// are not safe for concurrent use: a client runs one request at a time,
+// which is what makes it one sequential client of a history. Kill and
+// Close may be called from any goroutine, and end a request that another
+// goroutine is waiting on.
 type Client struct {
 	Hello Hello
 
@@ -64,11 +71,16 @@ type Client struct {
 	timeout time.Duration
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
-	lines   chan lineOrErr
+	lines   chan lineOrErr // the worker's stdout; closed when the reader stops
+	quit    chan struct{}  // closed by Kill and Close: nobody reads lines any more
+	exited  chan struct{}  // closed once the process has exited and been reaped
 	stderr  *tailBuffer
+	stopped sync.Once
+
+	mu      sync.Mutex
 	nextID  int64
-	dead    error         // set once the worker is killed or gone
-	done    chan struct{} // closed when the worker is killed or closed
+	dead    error // set once the worker is killed, gone or closed
+	waitErr error // how the process exited, once exited is closed
 }
 
 type lineOrErr struct {
@@ -86,6 +98,10 @@ func Start(argv []string, opts Options) (*Client, error) {
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
+	version := opts.Version
+	if version <= 0 {
+		version = Version
+	}
 	c.cmd = exec.Command(argv[0], argv[1:]...)
 	c.cmd.Env = opts.Env
 	c.cmd.Dir = opts.Dir
@@ -101,8 +117,11 @@ func Start(argv []string, opts Options) (*Client, error) {
 	if err := c.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("worker %q: %w", argv[0], err)
 	}
-	c.lines = make(chan lineOrErr, 1)
-	c.done = make(chan struct{})
+	// Buffered, so that the reader can hand over the end of the stream
+	// and reap the process while nobody is reading.
+	c.lines = make(chan lineOrErr, 16)
+	c.quit = make(chan struct{})
+	c.exited = make(chan struct{})
 	go c.readLoop(stdout)
 	// Starting a process (a Python interpreter, a binary built with -race
 	// on a loaded machine) takes longer than an operation should: the hello
@@ -110,7 +129,10 @@ func Start(argv []string, opts Options) (*Client, error) {
 	// not turn a slow start into a dead worker.
 	opTimeout := c.timeout
 	c.timeout = max(c.timeout, DefaultTimeout)
-	resp, err := c.roundTrip(Request{Op: OpHello, Version: Version})
+	if opts.HelloTimeout > 0 {
+		c.timeout = opts.HelloTimeout
+	}
+	resp, err := c.roundTrip(Request{Op: OpHello, Version: version})
 	c.timeout = opTimeout
 	if err != nil {
 		c.Kill()
@@ -124,9 +146,9 @@ func Start(argv []string, opts Options) (*Client, error) {
 		c.Kill()
 		return nil, fmt.Errorf("worker %q: hello: protocol %q, want %q", argv[0], resp.Protocol, Protocol)
 	}
-	if resp.Version < 1 || resp.Version > Version {
+	if resp.Version < 1 || resp.Version > version {
 		c.Kill()
-		return nil, fmt.Errorf("worker %q: hello: version %d, this driver speaks 1 to %d", argv[0], resp.Version, Version)
+		return nil, fmt.Errorf("worker %q: hello: version %d, this driver speaks 1 to %d", argv[0], resp.Version, version)
 	}
 	c.Hello = Hello{Name: resp.Name, Version: resp.Version, Ops: resp.Ops, Features: resp.Features}
 	for _, op := range []model.Kind{model.OpCreate, model.OpLoad, model.OpDelete} {
@@ -138,30 +160,72 @@ func Start(argv []string, opts Options) (*Client, error) {
 	return c, nil
 }
 
+// readLoop hands the worker's stdout over line by line until it ends or
+// the client stops reading, then reaps the process: only once every read
+// of the pipe is done may Wait be called (os/exec).
 func (c *Client) readLoop(stdout io.Reader) {
+	defer func() {
+		close(c.lines)
+		err := c.cmd.Wait()
+		c.mu.Lock()
+		c.waitErr = err
+		c.mu.Unlock()
+		close(c.exited)
+	}()
 	br := bufio.NewReaderSize(stdout, 64<<10)
 	for {
 		line, tooLong, err := readLine(br)
 		var msg lineOrErr
 		switch {
 		case tooLong:
-			msg.err = fmt.Errorf("response longer than %d bytes", MaxLine)
+			msg.err = fmt.Errorf("a line longer than %d bytes", MaxLine)
 		case len(line) > 0 && err == nil:
 			msg.line = line
 		case err == nil || err == io.EOF:
-			msg.err = errors.New("worker closed its stdout")
+			msg.err = errors.New("worker closed its stdout (exited)")
 		default:
 			msg.err = err
 		}
 		select {
 		case c.lines <- msg:
-		case <-c.done:
+		case <-c.quit:
 			return // nobody will read it: the worker is gone
 		}
 		if msg.err != nil {
 			return
 		}
 	}
+}
+
+// recv waits for the next line, for at most timeout when it is not zero.
+func (c *Client) recv(timeout time.Duration) ([]byte, error) {
+	var expired <-chan time.Time
+	if timeout > 0 {
+		timer := time.NewTimer(timeout)
+		defer timer.Stop()
+		expired = timer.C
+	}
+	select {
+	case l, ok := <-c.lines:
+		if !ok {
+			return nil, c.deadOr(errors.New("worker closed its stdout (exited)"))
+		}
+		return l.line, l.err
+	case <-c.quit:
+		return nil, c.deadOr(errors.New("the worker was killed"))
+	case <-expired:
+		return nil, fmt.Errorf("no response within %v", timeout)
+	}
+}
+
+// deadOr returns why the client is dead, or err if it is not.
+func (c *Client) deadOr(err error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dead != nil {
+		return c.dead
+	}
+	return err
 }
 
 // Open sends an open request. A refusal is an error naming the reason.
@@ -181,44 +245,32 @@ func (c *Client) Open(cfg Config) error {
 func (c *Client) Do(req Request) (Response, error) { return c.roundTrip(req) }
 
 func (c *Client) roundTrip(req Request) (Response, error) {
-	if c.dead != nil {
-		return Response{}, c.dead
-	}
-	c.nextID++
-	id := c.nextID
-	req.ID = &id
-	line, err := Encode(req)
+	id, err := c.Send(req)
 	if err != nil {
-		return Response{}, fmt.Errorf("worker: encoding request: %w", err)
-	}
-	if _, err := c.stdin.Write(line); err != nil {
-		return Response{}, c.fail(fmt.Errorf("writing request: %v", err))
-	}
-	timer := time.NewTimer(c.timeout)
-	defer timer.Stop()
-	select {
-	case l := <-c.lines:
-		if l.err != nil {
-			return Response{}, c.fail(l.err)
+		if c.deadOr(nil) == nil {
+			err = c.fail(fmt.Errorf("writing request: %v", err))
 		}
-		var resp Response
-		if err := decodeResponse(l.line, &resp); err != nil {
-			return Response{}, c.fail(err)
-		}
-		if resp.ID == nil || *resp.ID != id {
-			got := "null"
-			if resp.ID != nil {
-				got = fmt.Sprint(*resp.ID)
-			}
-			if resp.Error != "" {
-				return Response{}, c.fail(fmt.Errorf("response id %s, want %d: error %q", got, id, resp.Error))
-			}
-			return Response{}, c.fail(fmt.Errorf("response id %s, want %d", got, id))
-		}
-		return resp, nil
-	case <-timer.C:
-		return Response{}, c.fail(fmt.Errorf("no response within %v", c.timeout))
+		return Response{}, err
 	}
+	line, err := c.recv(c.timeout)
+	if err != nil {
+		return Response{}, c.fail(err)
+	}
+	var resp Response
+	if err := decodeResponse(line, &resp); err != nil {
+		return Response{}, c.fail(err)
+	}
+	if resp.ID == nil || *resp.ID != id {
+		got := "null"
+		if resp.ID != nil {
+			got = fmt.Sprint(*resp.ID)
+		}
+		if resp.Error != "" {
+			return Response{}, c.fail(fmt.Errorf("response id %s, want %d: error %q", got, id, resp.Error))
+		}
+		return Response{}, c.fail(fmt.Errorf("response id %s, want %d", got, id))
+	}
+	return resp, nil
 }
 
 // fail kills the worker and returns the error every later call gets.
@@ -228,63 +280,61 @@ func (c *Client) fail(cause error) error {
 	if msg != "" {
 		msg = "; its stderr ends: " + msg
 	}
-	c.dead = fmt.Errorf("%w: worker %q: %v%s", ErrUnknownOutcome, c.argv[0], cause, msg)
-	return c.dead
+	dead := fmt.Errorf("%w: worker %q: %v%s", ErrUnknownOutcome, c.argv[0], cause, msg)
+	c.mu.Lock()
+	c.dead = dead
+	c.mu.Unlock()
+	return dead
 }
 
-// Kill stops the worker at once. It is safe to call more than once.
+// Kill stops the worker at once. It is safe to call more than once, and
+// from any goroutine.
 func (c *Client) Kill() {
-	c.stop()
-	if c.cmd.Process != nil && c.cmd.ProcessState == nil {
-		_ = c.cmd.Process.Kill()
-	}
-	_ = c.wait()
+	c.mu.Lock()
 	if c.dead == nil {
 		c.dead = fmt.Errorf("%w: worker %q was killed", ErrUnknownOutcome, c.argv[0])
 	}
-}
-
-func (c *Client) wait() error {
-	if c.cmd.ProcessState != nil {
-		return nil
-	}
+	c.mu.Unlock()
+	c.stop()
+	_ = c.cmd.Process.Kill()
 	_ = c.stdin.Close()
-	return c.cmd.Wait()
-}
-
-func (c *Client) stop() {
+	// A killed process closes its stdout and is reaped at once, unless a
+	// child of it still holds the pipe: do not wait for that forever.
 	select {
-	case <-c.done:
-	default:
-		close(c.done)
+	case <-c.exited:
+	case <-time.After(closeGrace):
 	}
 }
+
+func (c *Client) stop() { c.stopped.Do(func() { close(c.quit) }) }
 
 // Close ends the worker politely: closes its stdin and waits up to the
-// timeout for it to exit, then kills it. The error reports an unclean exit.
+// timeout for it to exit, then kills it. The error reports an unclean exit
+// of a worker that was not killed.
 func (c *Client) Close() error {
-	if c.cmd.ProcessState != nil {
-		return nil
-	}
-	_ = c.stdin.Close()
-	defer c.stop()
-	done := make(chan error, 1)
-	go func() { done <- c.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if c.dead == nil {
-			c.dead = errors.New("worker: closed")
-		}
-		if err != nil {
-			return fmt.Errorf("worker %q: %v; stderr: %s", c.argv[0], err, strings.TrimSpace(c.stderr.String()))
-		}
-		return nil
-	case <-time.After(max(c.timeout, closeGrace)):
-		_ = c.cmd.Process.Kill()
-		<-done
+	c.mu.Lock()
+	wasDead := c.dead != nil
+	if !wasDead {
 		c.dead = errors.New("worker: closed")
-		return fmt.Errorf("worker %q did not exit within %v of its stdin closing", c.argv[0], max(c.timeout, closeGrace))
 	}
+	c.mu.Unlock()
+	_ = c.stdin.Close()
+	c.stop()
+	grace := max(c.timeout, closeGrace)
+	select {
+	case <-c.exited:
+	case <-time.After(grace):
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+		return fmt.Errorf("worker %q did not exit within %v of its stdin closing", c.argv[0], grace)
+	}
+	c.mu.Lock()
+	err := c.waitErr
+	c.mu.Unlock()
+	if err != nil && !wasDead {
+		return fmt.Errorf("worker %q: %v; stderr: %s", c.argv[0], err, strings.TrimSpace(c.stderr.String()))
+	}
+	return nil
 }
 
 // Stderr returns the last few KiB the worker wrote to stderr.
@@ -292,6 +342,10 @@ func (c *Client) Stderr() string { return c.stderr.String() }
 
 // Pid is the worker's process id.
 func (c *Client) Pid() int { return c.cmd.Process.Pid }
+
+// Exited is closed once the worker process has exited and been reaped,
+// however it ended.
+func (c *Client) Exited() <-chan struct{} { return c.exited }
 
 func decodeResponse(line []byte, resp *Response) error {
 	if err := json.Unmarshal(line, resp); err != nil {

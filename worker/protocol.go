@@ -5,7 +5,9 @@
 // The package has three parts: the message types and their codec (this
 // file), a server that serves any model.Store (Serve, Server), and the
 // driver-side client that starts a worker command and presents it as a
-// model.Store (Start, Client, Client.Store).
+// model.Store (Start, Client, Client.Store), with the driver's side of the
+// version 2 scheduling hook for explore (Client.Send, Client.Next,
+// Client.GoAhead).
 //
 // Processes matter because some bugs exist only between processes: a lock
 // shared by every store of one process excludes nothing across processes.
@@ -45,6 +47,10 @@ const (
 	// FeatureKeyPool means the worker honours Config.Keys: fresh keys are
 	// drawn from the pool the driver gives.
 	FeatureKeyPool = "key-pool"
+	// FeatureSchedule means the worker speaks the scheduling hook of
+	// version 2: opened with Request.Schedule, it announces every
+	// file-system call and waits for the go-ahead (see Client.Send).
+	FeatureSchedule = "schedule"
 )
 
 // StoreOps are the store operations of protocol version 1, in the order the
@@ -67,16 +73,19 @@ func KindOf(op string) (model.Kind, bool) {
 // Request is one line from the driver to the worker. Which fields are set
 // depends on Op; see docs/PROTOCOL.md.
 type Request struct {
-	ID      *int64            `json:"id"`
-	Op      string            `json:"op"`
-	Version int               `json:"version,omitempty"` // hello
-	Dir     string            `json:"dir,omitempty"`     // open
-	Now     string            `json:"now,omitempty"`     // open
-	Secret  string            `json:"secret,omitempty"`  // open
-	Keys    []string          `json:"keys,omitempty"`    // open
-	Key     string            `json:"key,omitempty"`
-	Values  map[string]string `json:"values,omitempty"`
-	Expiry  string            `json:"expiry,omitempty"`
+	ID      *int64   `json:"id"`
+	Op      string   `json:"op"`
+	Version int      `json:"version,omitempty"` // hello
+	Dir     string   `json:"dir,omitempty"`     // open
+	Now     string   `json:"now,omitempty"`     // open
+	Secret  string   `json:"secret,omitempty"`  // open
+	Keys    []string `json:"keys,omitempty"`    // open
+	// Schedule (open, version 2) asks a worker that declares
+	// FeatureSchedule to announce its file-system calls.
+	Schedule bool              `json:"schedule,omitempty"`
+	Key      string            `json:"key,omitempty"`
+	Values   map[string]string `json:"values,omitempty"`
+	Expiry   string            `json:"expiry,omitempty"`
 }
 
 // RecordJSON is a record on the wire.
