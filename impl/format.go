@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/sessioncheck/sessioncheck/model"
@@ -41,17 +40,11 @@ const (
 // tagged with secret. It does no I/O, so a write can materialise everything
 // it needs before it touches storage.
 func Encode(key string, rec model.Record, secret []byte) []byte {
-	m := rec.Values.Map()
-	names := slices.Sorted(func(yield func(string) bool) {
-		for n := range m {
-			if !yield(n) {
-				return
-			}
-		}
-	})
 	size := headerSize + len(key) + 8 + 4 + 4 + tagSize
-	for _, n := range names {
-		size += 8 + len(n) + len(m[n])
+	pairs := 0
+	for n, v := range rec.Values.All() {
+		size += 8 + len(n) + len(v)
+		pairs++
 	}
 	b := make([]byte, 0, size)
 	b = append(b, formatMagic...)
@@ -59,12 +52,13 @@ func Encode(key string, rec model.Record, secret []byte) []byte {
 	b = append(b, key...)
 	b = binary.BigEndian.AppendUint64(b, uint64(rec.Expiry.Unix()))
 	b = binary.BigEndian.AppendUint32(b, uint32(rec.Expiry.Nanosecond()))
-	b = binary.BigEndian.AppendUint32(b, uint32(len(names)))
-	for _, n := range names {
+	b = binary.BigEndian.AppendUint32(b, uint32(pairs))
+	// Values keeps its pairs in name order, the order the format requires.
+	for n, v := range rec.Values.All() {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(n)))
 		b = append(b, n...)
-		b = binary.BigEndian.AppendUint32(b, uint32(len(m[n])))
-		b = append(b, m[n]...)
+		b = binary.BigEndian.AppendUint32(b, uint32(len(v)))
+		b = append(b, v...)
 	}
 	return append(b, tag(b, secret)...)
 }
@@ -111,15 +105,14 @@ func Decode(key string, data []byte, secret []byte) (model.Record, error) {
 	if p.err == nil && uint64(n)*8 > uint64(len(p.b)) {
 		return bad("pair count %d exceeds the file", n)
 	}
-	m := make(map[string]string, n)
-	prev := ""
+	pairs := make([]model.Pair, 0, n)
 	for i := uint32(0); i < n && p.err == nil; i++ {
 		name := string(p.bytes(int(p.u32())))
 		value := string(p.bytes(int(p.u32())))
-		if p.err == nil && i > 0 && name <= prev {
+		if p.err == nil && i > 0 && name <= pairs[i-1].Name {
 			return bad("pair names out of order at pair %d", i)
 		}
-		m[name], prev = value, name
+		pairs = append(pairs, model.Pair{Name: name, Value: value})
 	}
 	if p.err == nil && len(p.b) != 0 {
 		return bad("%d trailing bytes", len(p.b))
@@ -127,7 +120,11 @@ func Decode(key string, data []byte, secret []byte) (model.Record, error) {
 	if p.err != nil {
 		return bad("%v", p.err)
 	}
-	return model.Record{Values: model.NewValues(m), Expiry: time.Unix(sec, int64(nsec)).UTC()}, nil
+	values, err := model.NewValuesSorted(pairs)
+	if err != nil {
+		return bad("%v", err)
+	}
+	return model.Record{Values: values, Expiry: time.Unix(sec, int64(nsec)).UTC()}, nil
 }
 
 // parser reads fields from b; after the first short read it returns zeros

@@ -7,7 +7,6 @@ import (
 	"os"
 	"slices"
 	"sync"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -72,11 +71,93 @@ type osFS struct {
 }
 
 func (*osFS) OpenFile(name string, flag int, perm fs.FileMode) (File, error) {
-	f, err := os.OpenFile(name, flag, perm)
+	// A raw descriptor, not an *os.File: the store reads and writes each
+	// file once, and os.File's set-up (fcntl calls, a poller registration
+	// that fails for regular files) cost as many system calls as the work.
+	fd, err := retryEINTR(func() (int, error) { return unix.Open(name, flag, uint32(perm.Perm())) })
 	if err != nil {
-		return nil, err // a nil *os.File must not become a non-nil File
+		return nil, &os.PathError{Op: "open", Path: name, Err: err}
 	}
-	return f, nil
+	return &rawFile{fd: fd, name: name}, nil
+}
+
+// rawFile is an open file descriptor, used by one goroutine at a time.
+type rawFile struct {
+	fd   int // -1 once closed: a closed number may already name another file
+	name string
+}
+
+func (f *rawFile) closed(op string) error {
+	return &os.PathError{Op: op, Path: f.name, Err: os.ErrClosed}
+}
+
+func (f *rawFile) Read(p []byte) (int, error) {
+	if f.fd < 0 {
+		return 0, f.closed("read")
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n, err := retryEINTR(func() (int, error) { return unix.Read(f.fd, p) })
+	switch {
+	case err != nil:
+		return 0, &os.PathError{Op: "read", Path: f.name, Err: err}
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+func (f *rawFile) Write(p []byte) (int, error) {
+	if f.fd < 0 {
+		return 0, f.closed("write")
+	}
+	written := 0
+	for {
+		// At least one write(2), even of nothing, so that writing to a
+		// descriptor not open for writing fails as it does through package os.
+		n, err := retryEINTR(func() (int, error) { return unix.Write(f.fd, p[written:]) })
+		if err != nil {
+			return written, &os.PathError{Op: "write", Path: f.name, Err: err}
+		}
+		written += n
+		if written == len(p) {
+			return written, nil
+		}
+	}
+}
+
+func (f *rawFile) Sync() error {
+	if f.fd < 0 {
+		return f.closed("sync")
+	}
+	if _, err := retryEINTR(func() (int, error) { return 0, unix.Fsync(f.fd) }); err != nil {
+		return &os.PathError{Op: "fsync", Path: f.name, Err: err}
+	}
+	return nil
+}
+
+func (f *rawFile) Close() error {
+	if f.fd < 0 {
+		return f.closed("close")
+	}
+	// close(2) must not be retried on EINTR: the descriptor is gone either way.
+	fd := f.fd
+	f.fd = -1
+	if err := unix.Close(fd); err != nil {
+		return &os.PathError{Op: "close", Path: f.name, Err: err}
+	}
+	return nil
+}
+
+// retryEINTR repeats a system call interrupted by a signal, as package os does.
+func retryEINTR(call func() (int, error)) (int, error) {
+	for {
+		n, err := call()
+		if err != unix.EINTR {
+			return n, err
+		}
+	}
 }
 
 func (*osFS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
@@ -141,27 +222,27 @@ func (o *osFS) Lock(name string, kind LockKind) (func() error, error) {
 		m.Lock()
 		return func() error { m.Unlock(); return nil }, nil
 	}
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+	fd, err := retryEINTR(func() (int, error) {
+		return unix.Open(name, unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	})
 	if err != nil {
-		return nil, err
+		return nil, &os.PathError{Op: "open", Path: name, Err: err}
 	}
-	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
+	if _, err := retryEINTR(func() (int, error) { return 0, unix.Flock(fd, unix.LOCK_EX) }); err != nil {
+		unix.Close(fd)
 		return nil, &os.PathError{Op: "flock", Path: name, Err: err}
 	}
 	return func() error {
 		// Closing the descriptor releases the flock; the explicit unlock
 		// reports an error that close alone would hide.
-		uerr := unix.Flock(int(f.Fd()), unix.LOCK_UN)
-		if cerr := f.Close(); uerr == nil {
-			return cerr
+		uerr := unix.Flock(fd, unix.LOCK_UN)
+		cerr := unix.Close(fd)
+		switch {
+		case uerr != nil:
+			return &os.PathError{Op: "flock", Path: name, Err: uerr}
+		case cerr != nil:
+			return &os.PathError{Op: "close", Path: name, Err: cerr}
 		}
-		return &os.PathError{Op: "flock", Path: name, Err: uerr}
+		return nil
 	}, nil
 }

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -192,8 +193,10 @@ func (s *Store) Read(key string) (model.Record, error) {
 	if err != nil {
 		return model.Record{}, err
 	}
-	// Read one byte past the limit to tell a full file from an oversized one.
-	data, err := io.ReadAll(io.LimitReader(f, int64(s.max)+1))
+	buf := readBuffers.Get().(*[]byte)
+	defer readBuffers.Put(buf)
+	data, err := readLimited(f, (*buf)[:0], s.max)
+	*buf = data[:0] // keep the grown buffer for the next read
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -203,7 +206,31 @@ func (s *Store) Read(key string) (model.Record, error) {
 	if len(data) > s.max {
 		return model.Record{}, &model.CorruptError{Key: key, Reason: fmt.Sprintf("file larger than the %d-byte limit", s.max)}
 	}
+	// Decode copies what it keeps, so the buffer can be reused.
 	return Decode(key, data, s.secret)
+}
+
+// readBuffers holds read buffers between loads: a load then costs one read
+// for the file and one for its end, and no garbage.
+var readBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// readLimited appends f's contents to buf until the end of the file or one
+// byte past limit (to tell a full file from an oversized one).
+func readLimited(f File, buf []byte, limit int) ([]byte, error) {
+	for len(buf) <= limit {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, min(max(cap(buf), 512), limit+1-len(buf)))
+		}
+		n, err := f.Read(buf[len(buf):min(cap(buf), limit+1)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
 }
 
 // readLive is Read plus the expiry check at now: absent and expired are

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"fmt"
+	"iter"
 	"maps"
 	"slices"
 	"strconv"
@@ -110,4 +112,32 @@ func (v Values) String() string {
 	})
 	b.WriteByte('}')
 	return b.String()
+}
+
+// All yields the pairs in name order.
+func (v Values) All() iter.Seq2[string, string] {
+	return func(yield func(name, value string) bool) { v.pairs(yield) }
+}
+
+// Pair is one name and its value.
+type Pair struct{ Name, Value string }
+
+// NewValuesSorted returns the Values holding pairs, which must be in strictly
+// increasing name order (as a decoder that checks the order has them). It
+// builds the canonical form directly, without the map NewValues sorts.
+func NewValuesSorted(pairs []Pair) (Values, error) {
+	var b strings.Builder
+	n := 0
+	for _, p := range pairs {
+		n += len(p.Name) + len(p.Value) + 8
+	}
+	b.Grow(n)
+	for i, p := range pairs {
+		if i > 0 && p.Name <= pairs[i-1].Name {
+			return Values{}, fmt.Errorf("values: name %q at %d is not after %q", p.Name, i, pairs[i-1].Name)
+		}
+		writeField(&b, p.Name)
+		writeField(&b, p.Value)
+	}
+	return Values{canon: b.String()}, nil
 }
