@@ -5,6 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"hash"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sessioncheck/sessioncheck/model"
@@ -64,9 +68,33 @@ func Encode(key string, rec model.Record, secret []byte) []byte {
 }
 
 func tag(body, secret []byte) []byte {
-	h := hmac.New(sha256.New, secret)
+	macs := macsFor(secret)
+	h := macs.pool.Get().(hash.Hash)
+	h.Reset() // back to the keyed state: the key's two blocks are not hashed again
 	h.Write(body)
-	return h.Sum(nil)
+	sum := h.Sum(nil)
+	macs.pool.Put(h)
+	return sum
+}
+
+// keyedMACs holds ready HMACs for one secret. A process's stores normally
+// share one secret, so only the last one used is kept.
+type keyedMACs struct {
+	secret string
+	pool   sync.Pool
+}
+
+var lastMACs atomic.Pointer[keyedMACs]
+
+func macsFor(secret []byte) *keyedMACs {
+	if m := lastMACs.Load(); m != nil && m.secret == string(secret) {
+		return m
+	}
+	key := slices.Clone(secret)
+	m := &keyedMACs{secret: string(secret)}
+	m.pool.New = func() any { return hmac.New(sha256.New, key) }
+	lastMACs.Store(m)
+	return m
 }
 
 // Decode parses a session file read from key's name. Anything but a
