@@ -150,12 +150,14 @@ func printTable(w io.Writer, results []result) {
 }
 
 func printList(w io.Writer) {
+	fmt.Fprintln(w, "stores:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "stores:\t")
 	for _, s := range variants.All() {
 		fmt.Fprintf(tw, "  %s\t%s\n", s.Name, s.Summary)
 	}
-	fmt.Fprintln(tw, "checks:\t")
+	tw.Flush()
+	fmt.Fprintln(w, "checks:")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, c := range registry {
 		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
 	}

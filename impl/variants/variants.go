@@ -81,7 +81,7 @@ func expect(violations ...string) map[string]Expectation {
 var all = []Store{
 	{
 		Name:    "reference",
-		Summary: "the reference store: nothing",
+		Summary: "the reference store, which every check must pass",
 		Expect: map[string]Expectation{"proptest": Pass, "lin-goroutines": Pass, "lin-processes": Pass,
 			"explore": Pass, "faults": Pass, "crash": Pass},
 		Open: func(dir string, opts impl.Options) (*impl.Store, error) {
