@@ -127,13 +127,11 @@ func Start(argv []string, opts Options) (*Client, error) {
 	// on a loaded machine) takes longer than an operation should: the hello
 	// gets at least DefaultTimeout, so a short per-operation deadline does
 	// not turn a slow start into a dead worker.
-	opTimeout := c.timeout
-	c.timeout = max(c.timeout, DefaultTimeout)
+	helloTimeout := max(c.timeout, DefaultTimeout)
 	if opts.HelloTimeout > 0 {
-		c.timeout = opts.HelloTimeout
+		helloTimeout = opts.HelloTimeout
 	}
-	resp, err := c.roundTrip(Request{Op: OpHello, Version: version})
-	c.timeout = opTimeout
+	resp, err := c.roundTrip(Request{Op: OpHello, Version: version}, helloTimeout)
 	if err != nil {
 		c.Kill()
 		return nil, fmt.Errorf("worker %q: hello: %w", argv[0], err)
@@ -230,7 +228,7 @@ func (c *Client) deadOr(err error) error {
 
 // Open sends an open request. A refusal is an error naming the reason.
 func (c *Client) Open(cfg Config) error {
-	resp, err := c.roundTrip(Request{Op: OpOpen, Dir: cfg.Dir, Now: FormatTime(cfg.Now), Secret: cfg.Secret, Keys: cfg.Keys})
+	resp, err := c.roundTrip(Request{Op: OpOpen, Dir: cfg.Dir, Now: FormatTime(cfg.Now), Secret: cfg.Secret, Keys: cfg.Keys}, c.timeout)
 	if err != nil {
 		return err
 	}
@@ -242,9 +240,10 @@ func (c *Client) Open(cfg Config) error {
 
 // Do sends one request and waits for its response until the timeout. An
 // error wrapping ErrUnknownOutcome means the worker was killed.
-func (c *Client) Do(req Request) (Response, error) { return c.roundTrip(req) }
+func (c *Client) Do(req Request) (Response, error) { return c.roundTrip(req, c.timeout) }
 
-func (c *Client) roundTrip(req Request) (Response, error) {
+// roundTrip sends req and waits up to timeout for its response.
+func (c *Client) roundTrip(req Request, timeout time.Duration) (Response, error) {
 	id, err := c.Send(req)
 	if err != nil {
 		if c.deadOr(nil) == nil {
@@ -252,7 +251,7 @@ func (c *Client) roundTrip(req Request) (Response, error) {
 		}
 		return Response{}, err
 	}
-	line, err := c.recv(c.timeout)
+	line, err := c.recv(timeout)
 	if err != nil {
 		return Response{}, c.fail(err)
 	}
