@@ -25,6 +25,25 @@ const (
 	Any Expectation = "any"
 )
 
+// Miss says how verdict (a check's "pass", "violation", "unknown" or
+// "error") fails the expectation, or "" when it meets it: "false alarm"
+// for a violation where none may be, "missed" for a pass where a violation
+// is required, "undecided" for an unknown or an error. An Any accepts
+// everything but "error": whatever the check concludes, the catalogue
+// allowed it. Every check's catalogue test and the
+// command's exit status judge by it.
+func (e Expectation) Miss(verdict string) string {
+	switch {
+	case verdict == string(e), e == Any && verdict != "error":
+		return ""
+	case verdict == "violation":
+		return "false alarm"
+	case verdict == "pass":
+		return "missed"
+	}
+	return "undecided"
+}
+
 // Checks are the stable names of the checks, in the order tables show them.
 var Checks = []string{"proptest", "lin-goroutines", "lin-processes", "explore", "faults", "crash"}
 
