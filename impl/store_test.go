@@ -385,28 +385,39 @@ func TestConcurrentReadersNeverSeeAPartialFile(t *testing.T) {
 	dir := t.TempDir()
 	key, err := open(t, dir, impl.Options{}).Create(vals("n", "0"), later)
 	require.NoError(t, err)
+	concurrently(t, dir, 4, func(s *impl.Store, w int) error {
+		for i := range 50 {
+			var err error
+			if w%2 == 0 {
+				err = s.Save(key, vals("n", strings.Repeat("x", i*50)), later)
+			} else {
+				_, err = s.Load(key)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// concurrently runs client(s, w) for w in [0, n), each client with its own
+// store over dir (as separate processes would have), and fails t with every
+// error a client returned.
+func concurrently(t *testing.T, dir string, n int, client func(s *impl.Store, w int) error) {
+	t.Helper()
 	var wg sync.WaitGroup
-	errs := make(chan error, 100)
-	for w := range 4 {
+	errs := make(chan error, n)
+	for w := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			s, err := impl.Open(dir, impl.Options{Clock: fixedClock(t0), Secret: secret})
+			if err == nil {
+				err = client(s, w)
+			}
 			if err != nil {
 				errs <- err
-				return
-			}
-			for i := range 50 {
-				var err error
-				if w%2 == 0 {
-					err = s.Save(key, vals("n", strings.Repeat("x", i*50)), later)
-				} else {
-					_, err = s.Load(key)
-				}
-				if err != nil {
-					errs <- err
-					return
-				}
 			}
 		}()
 	}
@@ -529,47 +540,32 @@ func TestConcurrentSaveDelete(t *testing.T) {
 	dir := t.TempDir()
 	key, err := open(t, dir, impl.Options{}).Create(vals("n", "0"), later)
 	require.NoError(t, err)
-	var wg sync.WaitGroup
-	errs := make(chan error, 64)
-	for w := range 6 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s, err := impl.Open(dir, impl.Options{Clock: fixedClock(t0), Secret: secret})
-			if err != nil {
-				errs <- err
-				return
-			}
-			for i := range 40 {
-				switch (w + i) % 5 {
-				case 0:
-					err = s.Save(key, vals("n", fmt.Sprint(w, i)), later)
-				case 1:
-					err = s.Touch(key, later)
-				case 2:
-					_, err = s.Load(key)
-				case 3:
-					if i%10 == 3 {
-						err = s.Delete(key)
-					}
-				case 4:
-					var k string
-					if k, err = s.Create(vals(), later); err == nil {
-						_, err = s.Cycle(k)
-					}
+	concurrently(t, dir, 6, func(s *impl.Store, w int) error {
+		for i := range 40 {
+			var err error
+			switch (w + i) % 5 {
+			case 0:
+				err = s.Save(key, vals("n", fmt.Sprint(w, i)), later)
+			case 1:
+				err = s.Touch(key, later)
+			case 2:
+				_, err = s.Load(key)
+			case 3:
+				if i%10 == 3 {
+					err = s.Delete(key)
 				}
-				if err != nil && !errors.Is(err, model.ErrNotFound) {
-					errs <- err
-					return
+			case 4:
+				var k string
+				if k, err = s.Create(vals(), later); err == nil {
+					_, err = s.Cycle(k)
 				}
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
+			if err != nil && !errors.Is(err, model.ErrNotFound) {
+				return err
+			}
+		}
+		return nil
+	})
 	_, temps := snapshot(t, dir)
 	require.Empty(t, temps)
 }
