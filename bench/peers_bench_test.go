@@ -164,16 +164,7 @@ func peerDir(b *testing.B) string {
 	if root == "" {
 		return benchDir(b)
 	}
-	dir, err := os.MkdirTemp(root, "sessioncheck-peer-*")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		if err := os.RemoveAll(dir); err != nil {
-			b.Errorf("removing %s: %v", dir, err)
-		}
-	})
-	return dir
+	return tempDir(b, root, "sessioncheck-peer-*")
 }
 
 // startPeer opens the peer over a fresh directory.

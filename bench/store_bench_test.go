@@ -48,8 +48,14 @@ var secret = []byte("sessioncheck-bench")
 // checks and prints the file system type).
 func benchDir(b *testing.B) string {
 	b.Helper()
-	root := os.Getenv("SESSIONCHECK_BENCH_DIR")
-	dir, err := os.MkdirTemp(root, "sessioncheck-bench-*")
+	return tempDir(b, os.Getenv("SESSIONCHECK_BENCH_DIR"), "sessioncheck-bench-*")
+}
+
+// tempDir makes a fresh directory under root ("" = the system's temporary
+// directory), removed when the benchmark ends.
+func tempDir(b *testing.B, root, pattern string) string {
+	b.Helper()
+	dir, err := os.MkdirTemp(root, pattern)
 	if err != nil {
 		b.Fatal(err)
 	}

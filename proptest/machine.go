@@ -414,16 +414,22 @@ func (m *machine) sanitize(s string) string {
 // violation of the model.
 var errSetup = errors.New("proptest: setup error")
 
+// forCase makes a fresh directory for one case, removed when the case ends.
+func (p *dirPool) forCase(t *rapid.T) string {
+	dir, err := p.make()
+	if err != nil {
+		t.Logf("%v", err)
+		t.Fatalf("%v: cannot make a directory for the case", errSetup)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
+}
+
 // run is the property: one case, from a fresh directory to a sequence of
 // actions rapid draws.
 func run(open Opener, dirs *dirPool, session SessionOpener) func(*rapid.T) {
 	return func(t *rapid.T) {
-		dir, err := dirs.make()
-		if err != nil {
-			t.Logf("%v", err)
-			t.Fatalf("%v: cannot make a directory for the case", errSetup)
-		}
-		t.Cleanup(func() { _ = os.RemoveAll(dir) })
+		dir := dirs.forCase(t)
 		m := &machine{open: open, dir: dir, now: epoch, names: make(map[string]string), openSession: session}
 		st, err := open(dir, m.clock)
 		if err != nil {

@@ -1,7 +1,6 @@
 package proptest
 
 import (
-	"os"
 	"time"
 
 	"pgregory.net/rapid"
@@ -17,12 +16,7 @@ import (
 // The expiry the save sets is the model's (model.Handle.Step).
 func untouched(open Opener, dirs *dirPool, session SessionOpener) func(*rapid.T) {
 	return func(t *rapid.T) {
-		dir, err := dirs.make()
-		if err != nil {
-			t.Logf("%v", err)
-			t.Fatalf("%v: cannot make a directory for the case", errSetup)
-		}
-		t.Cleanup(func() { _ = os.RemoveAll(dir) })
+		dir := dirs.forCase(t)
 		now := epoch
 		clock := func() time.Time { return now }
 		store, err := open(dir, clock)
