@@ -217,3 +217,38 @@ func TestSplitCommand(t *testing.T) {
 		t.Fatalf("splitCommand = %q, %v; want %q", got, err, want)
 	}
 }
+
+// TestStatusAndExit pins the table's words and the exit rule for every kind
+// of cell, including the ones a healthy catalogue never shows (MISSED, FALSE
+// ALARM), so that the command cannot quietly stop reporting them.
+func TestStatusAndExit(t *testing.T) {
+	cases := []struct {
+		store, verdict, expected, status string
+		met                              bool
+	}{
+		{"reference", "pass", "pass", "pass", true},
+		{"reference", "violation", "pass", "FALSE ALARM", false},
+		{"reference", "unknown", "pass", "unknown", false},
+		{"reference", "skipped", "pass", "skipped", false},
+		{"write-in-place", "violation", "violation", "caught", true},
+		{"write-in-place", "pass", "violation", "MISSED", false},
+		{"write-in-place", "error", "violation", "ERROR", false},
+		{"check-then-rename", "violation", "any", "caught", true},
+		{"check-then-rename", "pass", "any", "pass", true},
+		{"mutex-in-place", "violation", "pass", "FALSE ALARM", false},
+		{"worker:x", "skipped", "pass", "skipped", true},
+		{"worker:x", "violation", "pass", "VIOLATION", false},
+	}
+	for _, c := range cases {
+		r := result{Store: c.store, Verdict: c.verdict, Expected: c.expected}
+		if got := status(c.verdict, c.expected, !strings.HasPrefix(c.store, "worker:")); got != c.status {
+			t.Errorf("%s %s (expected %s): status %q, want %q", c.store, c.verdict, c.expected, got, c.status)
+		}
+		if r.met() != c.met {
+			t.Errorf("%s %s (expected %s): met %v, want %v", c.store, c.verdict, c.expected, r.met(), c.met)
+		}
+		if allMet([]result{{Store: "reference", Verdict: "pass", Expected: "pass"}, r}) != c.met {
+			t.Errorf("%s %s (expected %s): one such cell must decide the exit status", c.store, c.verdict, c.expected)
+		}
+	}
+}

@@ -228,7 +228,7 @@ Seed {{.Seed}} (rerun with <code>go run ./cmd/sessioncheck -seed {{.Seed}}</code
 </td>{{else}}<td class="none">—</td>{{end}}{{end}}</tr>
 {{end}}</table>
 <p><small>pass: no violation where none was expected · caught: a violation where one was expected ·
-MISSED: no violation where one was required · FALSE ALARM: a violation on the reference ·
+MISSED: no violation where one was required · FALSE ALARM: a violation where the catalogue requires none ·
 VIOLATION: a violation on an external backend · unknown: the check could not decide in its time.
 Raw results: <a href="results.json">results.json</a>.</small></p>
 </body></html>

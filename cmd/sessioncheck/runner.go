@@ -66,13 +66,13 @@ type result struct {
 }
 
 // status names how a verdict meets its expectation, as the table shows it.
-func status(verdict, expected string, reference bool) string {
+func status(verdict, expected string, builtin bool) string {
 	switch {
 	case verdict == "violation" && expected == "violation":
 		return "caught"
 	case verdict == "violation" && expected == "any":
 		return "caught"
-	case verdict == "violation" && reference:
+	case verdict == "violation" && builtin:
 		return "FALSE ALARM"
 	case verdict == "violation":
 		return "VIOLATION"
@@ -208,7 +208,7 @@ func runOne(cfg config, tmp string, t target, c checkDef) result {
 			r.Counterexample = filepath.Join(filepath.Base(report), name)
 		}
 	}
-	r.Status = status(r.Verdict, r.Expected, t.name == "reference")
+	r.Status = status(r.Verdict, r.Expected, t.builtin != nil)
 	return r
 }
 
