@@ -83,8 +83,17 @@ func currentUint(name string) uint64 {
 }
 
 // ensureTestingInit makes testing.Short usable outside `go test`: rapid
-// calls it on every Check, and it panics before testing.Init has run.
-// testing.Init is a no-op when the test binary already called it.
+// calls it on every Check, and it panics unless testing.Init has run and
+// the command line's flags have been parsed. testing.Init is a no-op when
+// the test binary already called it; parsing no arguments leaves a
+// program's own later flag.Parse free to parse its real ones.
 var initOnce sync.Once
 
-func ensureTestingInit() { initOnce.Do(testing.Init) }
+func ensureTestingInit() {
+	initOnce.Do(func() {
+		testing.Init()
+		if !flag.Parsed() {
+			_ = flag.CommandLine.Parse(nil)
+		}
+	})
+}

@@ -15,19 +15,12 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"testing"
 )
 
 func main() {
-	// The property suite runs on rapid, which asks testing.Short(); outside
-	// a test binary that panics unless the testing flags exist and have been
-	// parsed. sessioncheck's own flags live in their own FlagSet.
-	testing.Init()
-	flag.CommandLine.Parse(nil)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
