@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/verdict"
 )
 
 // DefaultBudget is the most schedules explored per scenario when
@@ -70,11 +71,15 @@ func (c Config) scenarios() []Scenario {
 	return Scenarios()
 }
 
-// Verdicts of a Result.
+// Verdicts of a Result: package verdict's, as strings.
 const (
-	Pass      = "pass"
-	Violation = "violation"
-	Error     = "error" // the exploration itself could not be done
+	Pass      = string(verdict.Pass)
+	Violation = string(verdict.Violation)
+	// Error: the exploration could not be done, or explored nothing
+	// concurrent (see Result.Work).
+	Error = string(verdict.Error)
+	// Unknown: the exploration did no work at all (no scenario).
+	Unknown = string(verdict.Unknown)
 )
 
 // Result is what an exploration found.
@@ -97,6 +102,31 @@ type Result struct {
 	Counterexample *Execution
 	// Scenarios has one line per scenario explored.
 	Scenarios []string
+	// Work is the work done, counted as every check counts it, and
+	// judged by verdict.Judge: Units are the schedules, Announced the
+	// scheduling points the operations reached in all, Silent the
+	// operations that had to touch storage and reached none, and
+	// Interleaved the scenarios with more than one schedule. A run with
+	// a silent operation, or with no interleaved scenario, is an Error:
+	// the store's file operations were not behind the scheduler, so
+	// nothing concurrent was explored.
+	Work verdict.Work
+	// PerOp is the same count per kind of operation, in kind order.
+	PerOp []OpPoints
+}
+
+// OpPoints counts the scheduling points of one kind of operation over
+// every run of an exploration. A scheduling point is a file-system call
+// through the seam (in process) or a call a worker announced (through
+// the hook).
+type OpPoints struct {
+	Kind model.Kind
+	// Operations of this kind that returned, Points they reached in
+	// all, and Silent: those of them that had to touch storage and
+	// reached none.
+	Operations, Points, Silent int
+	// Min and Max are the fewest and most points one operation reached.
+	Min, Max int
 }
 
 // Execution is one run of a scenario under one schedule.
@@ -166,6 +196,11 @@ func executeOnce(open Opener, sc Scenario, cfg Config, ch chooser) (*Execution, 
 	}
 	// Copies: a stalled client may still be running.
 	events, history := r.snapshot()
+	for _, e := range events {
+		if e.Op >= 0 && e.Op < len(history) {
+			history[e.Op].Points++
+		}
+	}
 	x := &Execution{Scenario: sc, Trace: events, History: history}
 	var de *DeadlockError
 	var se *StallError
@@ -186,17 +221,28 @@ func executeOnce(open Opener, sc Scenario, cfg Config, ch chooser) (*Execution, 
 
 // Check explores every scenario of cfg exhaustively on the store open opens
 // and returns the verdict: a violation as soon as one is found (with the
-// fewest preemptions that show it), otherwise a pass with the counts.
+// fewest preemptions that show it), otherwise a pass with the counts. The
+// counts are judged by verdict.Judge: an exploration in which an operation
+// that must touch storage reached no scheduling point, or in which no
+// scenario had more than one schedule, is an Error, since it explored
+// nothing concurrent (a store that does its file operations around the
+// seam, a worker that declares the hook and announces nothing).
 func Check(open Opener, cfg Config) Result {
 	start := time.Now()
 	res := Result{Verdict: Pass, Complete: true}
+	all := tally{}
+	interleaved := 0
 	for _, sc := range cfg.scenarios() {
 		st, x, err := exploreScenario(open, sc, cfg)
 		res.Schedules += st.schedules
 		res.Runs += st.runs
 		res.Operations += st.operations
 		res.Complete = res.Complete && st.complete
-		line := fmt.Sprintf("%s: %d schedules (%d runs, up to %d preemptions)", sc.Name, st.schedules, st.runs, st.bound)
+		all.merge(st.ops)
+		if st.schedules > 1 {
+			interleaved++
+		}
+		line := fmt.Sprintf("%s: %d schedules (%d runs, up to %d preemptions, %d scheduling points)", sc.Name, st.schedules, st.runs, st.bound, st.ops.points())
 		if !st.complete {
 			line += ", cut short by the budget"
 		}
@@ -216,14 +262,152 @@ func Check(open Opener, cfg Config) Result {
 		}
 	}
 	res.Seconds = time.Since(start).Seconds()
-	if res.Verdict == Pass {
-		how := "every interleaving"
-		if !res.Complete {
-			how = "bounded exploration"
-		}
-		res.Detail = fmt.Sprintf("%d schedules over %d scenarios (%s), no violation:\n  %s", res.Schedules, len(res.Scenarios), how, strings.Join(res.Scenarios, "\n  "))
+	res.PerOp = all.list()
+	res.Work = verdict.Work{
+		Unit: "schedules",
+		// The number of schedules is not known before they are
+		// enumerated: the plan is every one, up to the budget, and a
+		// scenario cut short by the budget is reported by Complete
+		// and in its line.
+		Planned:     res.Schedules,
+		Units:       res.Schedules,
+		Operations:  res.Operations,
+		Failed:      all.failed(),
+		Announced:   all.points(),
+		Silent:      all.silent(),
+		Interleaved: interleaved,
+		Explores:    true,
+	}
+	found := res.Verdict
+	v, why := verdict.Judge(verdict.Verdict(found), res.Work)
+	res.Verdict = string(v)
+	how := "every interleaving"
+	if !res.Complete {
+		how = "bounded exploration"
+	}
+	summary := fmt.Sprintf("%d schedules over %d scenarios (%s); %s", res.Schedules, len(res.Scenarios), how, pointsSummary(res.PerOp))
+	switch {
+	case res.Verdict == found && found == Pass:
+		res.Detail = fmt.Sprintf("%s; no violation:\n  %s", summary, strings.Join(res.Scenarios, "\n  "))
+	case res.Verdict != found:
+		res.Detail = fmt.Sprintf("explore: %s\n%s:\n  %s", why, summary, strings.Join(res.Scenarios, "\n  "))
 	}
 	return res
+}
+
+// tally counts scheduling points per kind of operation.
+type tally map[model.Kind]*opTally
+
+type opTally struct {
+	OpPoints
+	failed int
+}
+
+// count adds the operations of one run's history that returned.
+func (t tally) count(history []*Operation) {
+	for _, h := range history {
+		if h.Return <= h.Call {
+			continue // never returned: the run was abandoned
+		}
+		c := t[h.Op.Kind]
+		if c == nil {
+			c = &opTally{OpPoints: OpPoints{Kind: h.Op.Kind, Min: h.Points, Max: h.Points}}
+			t[h.Op.Kind] = c
+		}
+		c.Operations++
+		c.Points += h.Points
+		c.Min, c.Max = min(c.Min, h.Points), max(c.Max, h.Points)
+		if h.Points == 0 && mustTouch(h) {
+			c.Silent++
+		}
+		if h.Result.Outcome == model.Failed {
+			c.failed++
+		}
+	}
+}
+
+func (t tally) merge(o tally) {
+	for k, c := range o {
+		m := t[k]
+		if m == nil {
+			cp := *c
+			t[k] = &cp
+			continue
+		}
+		m.Operations += c.Operations
+		m.Points += c.Points
+		m.Silent += c.Silent
+		m.failed += c.failed
+		m.Min, m.Max = min(m.Min, c.Min), max(m.Max, c.Max)
+	}
+}
+
+func (t tally) sum(f func(*opTally) int) int {
+	n := 0
+	for _, c := range t {
+		n += f(c)
+	}
+	return n
+}
+
+func (t tally) points() int { return t.sum(func(c *opTally) int { return c.Points }) }
+func (t tally) silent() int { return t.sum(func(c *opTally) int { return c.Silent }) }
+func (t tally) failed() int { return t.sum(func(c *opTally) int { return c.failed }) }
+
+// list returns the counts in kind order.
+func (t tally) list() []OpPoints {
+	var out []OpPoints
+	for k := model.Kind(0); k <= model.OpExpire; k++ {
+		if c := t[k]; c != nil {
+			out = append(out, c.OpPoints)
+		}
+	}
+	return out
+}
+
+// mustTouch reports whether h cannot have been done without touching
+// storage: every store operation must, but the refusal of a bad key, which
+// the contract puts before any file-system access. The observer's loads
+// count too.
+func mustTouch(h *Operation) bool { return h.Result.Outcome != model.Invalid }
+
+// silentOps lists the operations of a history that returned without
+// reaching a scheduling point although they had to touch storage.
+func silentOps(history []*Operation) []*Operation {
+	var out []*Operation
+	for _, h := range history {
+		if h.Return > h.Call && h.Points == 0 && mustTouch(h) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// pointsSummary says how many scheduling points the operations reached,
+// per kind, and which kinds had silent operations.
+func pointsSummary(ops []OpPoints) string {
+	total, n := 0, 0
+	var per, silent []string
+	for _, c := range ops {
+		total += c.Points
+		n += c.Operations
+		r := fmt.Sprintf("%s %d", c.Kind, c.Min)
+		if c.Max != c.Min {
+			r = fmt.Sprintf("%s %d-%d", c.Kind, c.Min, c.Max)
+		}
+		per = append(per, r)
+		if c.Silent > 0 {
+			silent = append(silent, fmt.Sprintf("%s %d of %d", c.Kind, c.Silent, c.Operations))
+		}
+	}
+	s := fmt.Sprintf("%d scheduling points over %d operations", total, n)
+	if len(per) > 0 {
+		s += " (per operation: " + strings.Join(per, ", ") + ")"
+	}
+	if len(silent) > 0 {
+		s += "; operations that reached none: " + strings.Join(silent, ", ")
+	}
+	return s
 }
 
 func firstLine(s string) string {
@@ -237,6 +421,7 @@ type stats struct {
 	schedules, runs, operations int
 	bound                       int
 	complete                    bool
+	ops                         tally // over every run
 }
 
 // deepenTo is the largest preemption bound explored on its own pass. CHESS
@@ -255,7 +440,7 @@ const unbounded = int(^uint(0) >> 1)
 // unbounded pass checks those with more. When a pass meets no schedule with
 // b preemptions there is none with more, and the exploration is complete.
 func exploreScenario(open Opener, sc Scenario, cfg Config) (stats, *Execution, error) {
-	var st stats
+	st := stats{ops: tally{}}
 	if err := sc.validate(); err != nil {
 		return st, nil, err
 	}
@@ -280,6 +465,9 @@ func exploreScenario(open Opener, sc Scenario, cfg Config) (stats, *Execution, e
 			st.runs++
 			if r != nil {
 				st.operations += len(r.history)
+			}
+			if x != nil {
+				st.ops.count(x.History)
 			}
 			if err == nil && d.err != nil {
 				err = d.err

@@ -154,7 +154,9 @@ func (p *pctChooser) schedule() string {
 // schedule string, every file-system call, history and violation — when
 // the run breaks the model or the trace property. Because operations and
 // interleavings are drawn from one stream, rapid shrinks them together to a
-// minimal counterexample, and its seed or fail file replays it.
+// minimal counterexample, and its seed or fail file replays it. A case in
+// which an operation that must touch storage reached no scheduling point
+// fails too: it explored nothing.
 //
 //	rapid.Check(t, explore.Property(open, explore.Config{}))
 func Property(open Opener, cfg Config) func(*rapid.T) {
@@ -178,6 +180,12 @@ func Property(open Opener, cfg Config) func(*rapid.T) {
 		if x.Problem != nil {
 			x.Schedule, x.Preemptions = ch.schedule(), ch.preemptions
 			t.Fatalf("%s", x)
+		}
+		if silent := silentOps(x.History); len(silent) > 0 {
+			// As in Check: a run whose operations reached no
+			// scheduling point explored no interleaving of them.
+			x.Schedule, x.Preemptions = ch.schedule(), ch.preemptions
+			t.Fatalf("explore: %s %s reached no scheduling point although it must touch storage (%d such operations in this run): the store's file operations are not behind the scheduler, so no interleaving was explored\n%s", clientName(silent[0].Client), fmtOp(silent[0].Op), len(silent), x)
 		}
 	}
 }

@@ -45,6 +45,10 @@ type Operation struct {
 	Return int      // logical time it returned
 	Result model.Result
 	Err    error // what the store returned, for the report
+	// Points is the number of scheduling points the operation reached:
+	// its file-system calls through the seam, or the calls its worker
+	// announced.
+	Points int
 }
 
 func (o *Operation) String() string {

@@ -8,7 +8,9 @@ import (
 )
 
 // TestCatalogue runs explore on every built-in store and requires what the
-// catalogue's table says explore must conclude about it.
+// catalogue's table says explore must conclude about it; a pass must also
+// have counted its work: every operation reached a scheduling point, and
+// every scenario had more than one schedule.
 func TestCatalogue(t *testing.T) {
 	for _, st := range variants.All() {
 		want := st.Expectation("explore")
@@ -21,6 +23,10 @@ func TestCatalogue(t *testing.T) {
 			require.Equal(t, string(want), res.Verdict)
 			if want == variants.Pass {
 				require.True(t, res.Complete, "the reference must be explored completely by default")
+				requireCounted(t, res, len(Scenarios()))
+				for _, c := range res.PerOp {
+					t.Logf("  %s: %d operations, %d scheduling points, %d-%d each", c.Kind, c.Operations, c.Points, c.Min, c.Max)
+				}
 			}
 		})
 	}

@@ -30,13 +30,18 @@ func workerBudget() int {
 }
 
 // The reference served by a worker passes: no schedule of any scenario
-// breaks the model or the trace property.
+// breaks the model or the trace property, every operation announced its
+// calls, and every scenario had more than one schedule.
 func TestWorkerReferencePasses(t *testing.T) {
 	res := CheckWorker(hookWorkerArgv("reference"), Config{Budget: workerBudget()})
 	t.Logf("%s in %.1fs, %d schedules, %d runs\n%s", res.Verdict, res.Seconds, res.Schedules, res.Runs, res.Detail)
 	require.Equal(t, Pass, res.Verdict, res.Detail)
 	require.Greater(t, res.Schedules, 200)
 	require.Len(t, res.Scenarios, len(Scenarios()), "every scenario runs: the Go worker declares every op")
+	requireCounted(t, res, len(Scenarios()))
+	for _, c := range res.PerOp {
+		t.Logf("  %s: %d operations, %d announced calls, %d-%d each", c.Kind, c.Operations, c.Points, c.Min, c.Max)
+	}
 	if workerBudget() == DefaultBudget {
 		require.True(t, res.Complete)
 	}

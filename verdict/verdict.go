@@ -102,7 +102,7 @@ func Judge(found Verdict, w Work) (Verdict, string) {
 		return Error, fmt.Sprintf("the worker broke the protocol %d times (%d restarts)", w.WorkerErrors, w.Restarts)
 	}
 	if w.Silent > 0 {
-		return Error, fmt.Sprintf("%d operations that must touch storage announced no scheduling point: the worker's hook is not wired to its file operations, so no interleaving was explored", w.Silent)
+		return Error, fmt.Sprintf("%d operations that must touch storage announced no scheduling point (%d points announced in all): the store's file operations are not behind the scheduler (the worker's hook, or the seam in process), so no interleaving of them was explored", w.Silent, w.Announced)
 	}
 	if w.Explores && w.Interleaved == 0 {
 		return Error, "no scenario had more than one interleaving: nothing concurrent was explored"
