@@ -44,6 +44,20 @@
 // Announced locks are scheduled; a worker that blocks in a call it did not
 // announce is reported as a stall.
 //
+// A pass counts its work, by package verdict's rule (Result.Work, and
+// Result.PerOp per kind of operation): the schedules, the operations, and
+// the scheduling points every operation reached (Operation.Points). Every
+// store operation must touch storage — only the refusal of a bad key comes
+// before any file-system access — so an operation that reached no
+// scheduling point means the store's file operations are not behind the
+// scheduler: a Go store that bypasses Env.FS, or a worker that declares
+// the hook and does not announce its calls. Its operations then run in one
+// step each, every scenario has one schedule, and no race can show. Such
+// an exploration is an Error that counts the silent operations of each
+// kind, never a pass; so is one in which no scenario had more than one
+// schedule. The random mode fails a case with a silent operation the same
+// way.
+//
 // A violation prints the exact schedule — which client made which call, in
 // order, with paths relative to the store directory — and a schedule string
 // that [Replay] runs again bit for bit.

@@ -32,7 +32,7 @@ func TestExploreSilentHookWorkerIsAnError(t *testing.T) {
 	bin := buildSilentHook(t)
 	r := sessioncheck(t, "-worker", bin+" check-then-rename", "-check", "explore", "-json", "-out", t.TempDir())
 	res := decode(t, r.stdout)
-	if r.code == 0 || len(res) != 1 {
+	if r.code != 1 || len(res) != 1 {
 		t.Fatalf("silent hook worker: exit %d, %+v\n%s", r.code, res, r.stderr)
 	}
 	x := res[0]
