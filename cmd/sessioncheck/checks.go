@@ -141,6 +141,9 @@ func needSeam(j job) (outcome, bool) {
 
 // runExplore explores a built-in store through its file-system seam, and a
 // worker through the protocol's scheduling hook when its hello offers it.
+// explore judges its own counted work (verdict.Judge over Result.Work), so
+// a worker that declares the hook and announces no call, or a run that
+// interleaved nothing, comes back as an error with the reason in detail.
 func runExplore(j job) outcome {
 	var res explore.Result
 	if j.target.builtin != nil {
