@@ -285,12 +285,14 @@ func Check(open Opener, cfg Config) Result {
 	if !res.Complete {
 		how = "bounded exploration"
 	}
-	summary := fmt.Sprintf("%d schedules over %d scenarios (%s); %s", res.Schedules, len(res.Scenarios), how, pointsSummary(res.PerOp))
+	points := pointsSummary(res.PerOp)
 	switch {
 	case res.Verdict == found && found == Pass:
-		res.Detail = fmt.Sprintf("%s; no violation:\n  %s", summary, strings.Join(res.Scenarios, "\n  "))
+		res.Detail = fmt.Sprintf("%d schedules over %d scenarios (%s); %s; no violation:\n  %s", res.Schedules, len(res.Scenarios), how, points, strings.Join(res.Scenarios, "\n  "))
 	case res.Verdict != found:
-		res.Detail = fmt.Sprintf("explore: %s\n%s:\n  %s", why, summary, strings.Join(res.Scenarios, "\n  "))
+		// Not "every interleaving": the schedules counted are the
+		// ones the store's scheduling points made, and too few.
+		res.Detail = fmt.Sprintf("explore: %s\n%d schedules over %d scenarios; %s:\n  %s", why, res.Schedules, len(res.Scenarios), points, strings.Join(res.Scenarios, "\n  "))
 	}
 	return res
 }
