@@ -12,7 +12,7 @@ import (
 func buildHistory(b *testing.B, n int) []Entry {
 	b.Helper()
 	cfg := Config{Workload: Workload{Clients: 16, Keys: 1000, Operations: n / 16, Seed: 1}}.withDefaults()
-	hist, err := recordHistory(goroutineConns{memOpen(workertest.Correct)}, cfg, b.TempDir(), 1)
+	hist, _, err := recordHistory(goroutineConns{memOpen(workertest.Correct)}, cfg, b.TempDir(), 1)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,18 +9,23 @@ import (
 	"time"
 
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/verdict"
 	"github.com/sessioncheck/sessioncheck/worker"
 )
 
-// Verdict is the outcome of a check.
-type Verdict string
+// Verdict is the outcome of a check: package verdict's, whose rule
+// (verdict.Judge) decides it from the counted work.
+type Verdict = verdict.Verdict
 
-// Verdicts. Unknown is never a pass: the checker ran out of time (or could
-// not run) before it could decide.
+// Verdicts. Only Pass is a pass. Unknown: the checker ran out of time, or
+// too much of its work had no known outcome (operations that hung, more
+// unknown outcomes than verdict.UnknownShare allows). Error: the worker
+// broke the protocol.
 const (
-	Pass      Verdict = "pass"
-	Violation Verdict = "violation"
-	Unknown   Verdict = "unknown"
+	Pass      = verdict.Pass
+	Violation = verdict.Violation
+	Unknown   = verdict.Unknown
+	Error     = verdict.Error
 )
 
 // Mode says how clients reach the store.
@@ -39,7 +44,9 @@ type Config struct {
 	// The check stops at the first violation.
 	Histories int
 	// Budget, if positive, stops recording new histories once the check has
-	// run this long; the verdict is then based on the histories recorded.
+	// run this long; the verdict is then based on the histories recorded
+	// (the plan was "as many as fit in Budget": Work.Planned is then the
+	// number recorded).
 	Budget time.Duration
 	// CheckTimeout bounds porcupine's search per history (default 10 s).
 	// Running out of it gives the verdict Unknown.
@@ -99,6 +106,11 @@ type Result struct {
 	// workers, failures); FailedOps counts those that were failures
 	// reported by the store (an error other than the model's).
 	UnknownOps, FailedOps int
+	// Work is what the check did, as verdict.Judge weighed it to give
+	// Verdict: histories, operations, and the operations that failed,
+	// hung or had an unknown outcome, with worker errors and restarts.
+	// Work.Unknown excludes failures (Work.Failed), unlike UnknownOps.
+	Work verdict.Work
 	// Seconds is the wall time of the whole check.
 	Seconds float64
 	// Seed replays the history that decided the verdict: run the same
@@ -107,7 +119,9 @@ type Result struct {
 	Seed uint64
 	// Detail explains a violation or an unknown verdict in plain text: the
 	// key, its operations with their times, and what the model allowed
-	// where it got stuck. It also lists failed operations.
+	// where it got stuck; or why the counted work is not a pass (which
+	// operations hung, what the worker did wrong). It also lists failed
+	// operations.
 	Detail string
 	// Visualization is the path of porcupine's HTML page of the violation.
 	Visualization string
@@ -214,7 +228,7 @@ func CheckProcesses(argv []string, cfg Config) (Result, error) {
 	p := &processConns{argv: slices.Clone(argv), opts: worker.Options{Timeout: cfg.OpTimeout, Env: cfg.Env}, clients: map[int]*worker.Client{}}
 	first, err := p.start()
 	if err != nil {
-		return Result{Verdict: Unknown, Mode: Processes}, err
+		return Result{Verdict: Error, Mode: Processes}, err
 	}
 	p.clients[0] = first
 	p.hello = first.Hello
@@ -254,24 +268,49 @@ func run(mode Mode, name string, cs conns, cfg Config) (res Result, err error) {
 		cfg.ReportDir = dir
 	}
 	var unknownDetail string
+	w := &res.Work
+	w.Unit, w.Planned = "histories", cfg.Histories
+	// judge gives the verdict from what the histories found and the
+	// counted work, and says why when the work decided it.
+	judge := func(found Verdict) {
+		v, why := verdict.Judge(found, *w)
+		res.Verdict = v
+		if why != "" {
+			res.Detail = fmt.Sprintf("%s: %s\n%s", mode, why, res.Detail)
+		}
+	}
 	for h := range cfg.Histories {
 		if cfg.Budget > 0 && h > 0 && time.Since(start) >= cfg.Budget {
+			w.Planned = w.Units // the plan was what fits in Budget
 			break
 		}
 		seed := cfg.Seed + uint64(h)
-		hist, err := recordHistory(cs, cfg, dir, seed)
+		hist, st, err := recordHistory(cs, cfg, dir, seed)
 		if err != nil {
 			return res, fmt.Errorf("history %d (seed %d): %w", h, seed, err)
 		}
 		res.Histories++
 		res.Operations += len(hist)
+		w.Units++
+		w.Operations += len(hist)
+		w.Hung += len(st.hung)
+		w.WorkerErrors += st.workerErrors
+		w.Restarts += st.restarts
+		for _, op := range st.hung {
+			if len(w.HungOps) < maxHungOps {
+				w.HungOps = append(w.HungOps, fmt.Sprintf("%s (history %d, seed %d)", op, h, seed))
+			}
+		}
 		failed := 0
 		for _, e := range hist {
 			if e.Unknown {
 				res.UnknownOps++
 				if e.Result.Outcome == model.Failed {
 					res.FailedOps++
+					w.Failed++
 					failed++
+				} else {
+					w.Unknown++
 				}
 			}
 		}
@@ -281,23 +320,48 @@ func run(mode Mode, name string, cs conns, cfg Config) (res Result, err error) {
 		}
 		switch v {
 		case Violation:
-			res.Verdict, res.Seed, res.Visualization, res.History = Violation, seed, vis, hist
+			res.Seed, res.Visualization, res.History = seed, vis, hist
 			res.Detail = fmt.Sprintf("%s: violation in history %d (seed %d; replay with Seed=%d, Histories=1)\n%s", mode, h, seed, seed, detail)
+			judge(Violation)
 			return res, nil
 		case Unknown:
-			if res.Verdict == Pass {
-				res.Verdict, res.Seed, res.History = Unknown, seed, hist
+			if unknownDetail == "" {
+				res.Seed, res.History = seed, hist
 				unknownDetail = detail
 			}
 		}
 		if failed > 0 && res.Detail == "" {
 			res.Detail = failures(hist)
 		}
+		if st.workerErrors > 0 || len(st.hung) > 0 || failed > 0 {
+			// The verdict can no longer be a pass, and every further
+			// history would cost a timeout per operation that hangs:
+			// stop here and say why.
+			if res.History == nil {
+				res.Seed, res.History = seed, hist
+			}
+			break
+		}
 	}
 	if unknownDetail != "" {
 		res.Detail = unknownDetail + "\n" + res.Detail
+		judge(Unknown)
+	} else {
+		judge(Pass)
 	}
 	return res, nil
+}
+
+// maxHungOps bounds the operations that hung a Result names.
+const maxHungOps = 20
+
+// histStats is what the clients of one history counted besides the
+// history itself.
+type histStats struct {
+	mu           sync.Mutex
+	hung         []string // the operations that got no answer in time
+	workerErrors int      // unknown outcomes from a worker that broke the protocol or died
+	restarts     int      // clients replaced after an unknown outcome
 }
 
 func failures(hist []Entry) string {
@@ -333,10 +397,11 @@ func (m Mix) without(k model.Kind) Mix {
 }
 
 // recordHistory runs one history and returns it.
-func recordHistory(cs conns, cfg Config, parent string, seed uint64) ([]Entry, error) {
+func recordHistory(cs conns, cfg Config, parent string, seed uint64) ([]Entry, *histStats, error) {
+	st := &histStats{}
 	dir, err := os.MkdirTemp(parent, fmt.Sprintf("h%d-", seed))
 	if err != nil {
-		return nil, err
+		return nil, st, err
 	}
 	defer os.RemoveAll(dir)
 	wcfg := worker.Config{Dir: dir, Now: cfg.Now, Secret: cfg.Secret}
@@ -348,7 +413,7 @@ func recordHistory(cs conns, cfg Config, parent string, seed uint64) ([]Entry, e
 	stores := make([]model.Store, cfg.Clients)
 	for i := range stores {
 		if stores[i], err = cs.open(i, wcfg); err != nil {
-			return nil, fmt.Errorf("client %d: %w", i, err)
+			return nil, st, fmt.Errorf("client %d: %w", i, err)
 		}
 	}
 	errs := make([]error, cfg.Clients)
@@ -357,15 +422,15 @@ func recordHistory(cs conns, cfg Config, parent string, seed uint64) ([]Entry, e
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := &client{i: i, id: rec.NewClient(), store: stores[i], rec: rec, cs: cs, cfg: wcfg, timeout: cfg.OpTimeout}
+			c := &client{i: i, id: rec.NewClient(), store: stores[i], rec: rec, cs: cs, cfg: wcfg, timeout: cfg.OpTimeout, stats: st}
 			errs[i] = c.run(newGen(cfg.Workload, seed, i, cfg.Now), p, cfg.Operations)
 		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		return nil, st, err
 	}
-	return rec.Finish("history ended"), nil
+	return rec.Finish("history ended"), st, nil
 }
 
 // client is one sequential client of a history.
@@ -377,10 +442,21 @@ type client struct {
 	cs      conns
 	cfg     worker.Config
 	timeout time.Duration
+	stats   *histStats
+	// hungInARow counts this client's consecutive operations that hung.
+	hungInARow int
 }
+
+// giveUpAfter is how many operations in a row may hang before a client
+// stops its history: the backend is not answering, and each further
+// operation would only cost another timeout.
+const giveUpAfter = 2
 
 func (c *client) run(g *gen, p *pool, n int) error {
 	for range n {
+		if c.hungInARow >= giveUpAfter {
+			return nil
+		}
 		op := g.next(p)
 		res, known, err := c.do(op)
 		if err != nil {
@@ -440,12 +516,22 @@ func (c *client) do(op model.Op) (res model.Result, known bool, err error) {
 	select {
 	case a = <-ch:
 	case <-timer.C:
-		a.err = fmt.Errorf("%w: no answer within %v", worker.ErrUnknownOutcome, c.timeout)
+		a.err = fmt.Errorf("%w: %w: no answer within %v", worker.ErrUnknownOutcome, worker.ErrHung, c.timeout)
 	}
 	if errors.Is(a.err, worker.ErrUnknownOutcome) {
 		if c.id, err = c.rec.Abandon(c.id, a.err.Error()); err != nil {
 			return res, false, err
 		}
+		c.stats.mu.Lock()
+		if errors.Is(a.err, worker.ErrHung) {
+			c.hungInARow++
+			c.stats.hung = append(c.stats.hung, fmt.Sprintf("client %d: %s", c.i, describeWholeOp(op)))
+		} else {
+			c.hungInARow = 0
+			c.stats.workerErrors++
+		}
+		c.stats.restarts++
+		c.stats.mu.Unlock()
 		c.cs.lost(c.i)
 		c.store = nil
 		if c.store, err = c.cs.open(c.i, c.cfg); err != nil {
@@ -453,6 +539,7 @@ func (c *client) do(op model.Op) (res model.Result, known bool, err error) {
 		}
 		return res, false, nil
 	}
+	c.hungInARow = 0
 	id, err := c.rec.End(c.id, a.res, a.err)
 	if err != nil {
 		return res, false, err

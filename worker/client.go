@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -21,9 +22,21 @@ import (
 // taken effect. Start a new worker to go on.
 var ErrUnknownOutcome = errors.New("worker: outcome unknown")
 
+// ErrHung marks, beside ErrUnknownOutcome, an operation the worker gave no
+// answer to in time: the worker hung (or deadlocked) and was killed. An
+// unknown outcome without it is a worker that broke the protocol: it
+// exited, or wrote something that is not the response.
+var ErrHung = errors.New("worker: no answer in time")
+
 // closeGrace is the least time a worker gets to exit after its stdin closes
 // (a worker built with the race detector takes a while to exit).
 const closeGrace = 5 * time.Second
+
+// pipeGrace is how long the driver goes on reading a worker's stdout and
+// stderr after its process group is dead. The pipes then close at once,
+// unless a process that left the group (setsid, a daemon) still holds
+// them: such a process must not keep the driver waiting, so reading stops.
+const pipeGrace = time.Second
 
 // DefaultTimeout is the per-request deadline when Options.Timeout is zero.
 const DefaultTimeout = 10 * time.Second
@@ -71,9 +84,12 @@ type Client struct {
 	timeout time.Duration
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
+	stdout  *os.File       // our end of the worker's stdout
+	errPipe *os.File       // our end of the worker's stderr
 	lines   chan lineOrErr // the worker's stdout; closed when the reader stops
 	quit    chan struct{}  // closed by Kill and Close: nobody reads lines any more
 	exited  chan struct{}  // closed once the process has exited and been reaped
+	readers sync.WaitGroup // the stdout and stderr readers
 	stderr  *tailBuffer
 	stopped sync.Once
 
@@ -81,6 +97,7 @@ type Client struct {
 	nextID  int64
 	dead    error // set once the worker is killed, gone or closed
 	waitErr error // how the process exited, once exited is closed
+	reaping bool  // the leader is about to be reaped: its pid may be reused
 }
 
 type lineOrErr struct {
@@ -105,24 +122,44 @@ func Start(argv []string, opts Options) (*Client, error) {
 	c.cmd = exec.Command(argv[0], argv[1:]...)
 	c.cmd.Env = opts.Env
 	c.cmd.Dir = opts.Dir
-	c.cmd.Stderr = c.stderr
+	c.cmd.SysProcAttr = groupAttr()
 	var err error
 	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
 		return nil, fmt.Errorf("worker %q: %w", argv[0], err)
 	}
-	stdout, err := c.cmd.StdoutPipe()
-	if err != nil {
+	// Our own pipes rather than StdoutPipe and a Writer for stderr: with
+	// those, Wait waits for the pipes to close, which a child of the
+	// worker that inherited them can put off forever.
+	var outW, errW *os.File
+	if c.stdout, outW, err = os.Pipe(); err != nil {
 		return nil, fmt.Errorf("worker %q: %w", argv[0], err)
 	}
-	if err := c.cmd.Start(); err != nil {
+	if c.errPipe, errW, err = os.Pipe(); err != nil {
+		c.stdout.Close()
+		outW.Close()
+		return nil, fmt.Errorf("worker %q: %w", argv[0], err)
+	}
+	c.cmd.Stdout, c.cmd.Stderr = outW, errW
+	err = c.cmd.Start()
+	outW.Close() // the worker has its copies
+	errW.Close()
+	if err != nil {
+		c.stdout.Close()
+		c.errPipe.Close()
 		return nil, fmt.Errorf("worker %q: %w", argv[0], err)
 	}
 	// Buffered, so that the reader can hand over the end of the stream
-	// and reap the process while nobody is reading.
+	// while nobody is reading.
 	c.lines = make(chan lineOrErr, 16)
 	c.quit = make(chan struct{})
 	c.exited = make(chan struct{})
-	go c.readLoop(stdout)
+	c.readers.Add(2)
+	go c.readLoop(c.stdout)
+	go func() {
+		defer c.readers.Done()
+		_, _ = io.Copy(c.stderr, c.errPipe)
+	}()
+	go c.waitLoop()
 	// Starting a process (a Python interpreter, a binary built with -race
 	// on a loaded machine) takes longer than an operation should: the hello
 	// gets at least DefaultTimeout, so a short per-operation deadline does
@@ -158,17 +195,44 @@ func Start(argv []string, opts Options) (*Client, error) {
 	return c, nil
 }
 
+// waitLoop waits for the worker to exit, kills what is left of its process
+// group (so that no child of it survives it), reaps it, and then gives the
+// readers pipeGrace to finish before it closes the pipes under them.
+func (c *Client) waitLoop() {
+	pid := c.cmd.Process.Pid
+	waited := awaitExit(pid)
+	c.mu.Lock()
+	if waited {
+		killGroup(pid) // the leader is a zombie: pid is still the group's
+	}
+	c.reaping = true
+	c.mu.Unlock()
+	err := c.cmd.Wait()
+	if !waited {
+		killGroup(pid)
+	}
+	c.mu.Lock()
+	c.waitErr = err
+	c.mu.Unlock()
+	close(c.exited)
+	done := make(chan struct{})
+	go func() { c.readers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(pipeGrace):
+	}
+	// Closing unblocks a read that a process outside the group keeps
+	// waiting (os.Pipe files are pollable).
+	_ = c.stdout.Close()
+	_ = c.errPipe.Close()
+}
+
 // readLoop hands the worker's stdout over line by line until it ends or
-// the client stops reading, then reaps the process: only once every read
-// of the pipe is done may Wait be called (os/exec).
+// the client stops reading.
 func (c *Client) readLoop(stdout io.Reader) {
 	defer func() {
 		close(c.lines)
-		err := c.cmd.Wait()
-		c.mu.Lock()
-		c.waitErr = err
-		c.mu.Unlock()
-		close(c.exited)
+		c.readers.Done()
 	}()
 	br := bufio.NewReaderSize(stdout, 64<<10)
 	for {
@@ -212,7 +276,7 @@ func (c *Client) recv(timeout time.Duration) ([]byte, error) {
 	case <-c.quit:
 		return nil, c.deadOr(errors.New("the worker was killed"))
 	case <-expired:
-		return nil, fmt.Errorf("no response within %v", timeout)
+		return nil, fmt.Errorf("%w: no response within %v", ErrHung, timeout)
 	}
 }
 
@@ -279,7 +343,12 @@ func (c *Client) fail(cause error) error {
 	if msg != "" {
 		msg = "; its stderr ends: " + msg
 	}
-	dead := fmt.Errorf("%w: worker %q: %v%s", ErrUnknownOutcome, c.argv[0], cause, msg)
+	var dead error
+	if errors.Is(cause, ErrHung) {
+		dead = fmt.Errorf("%w: worker %q: %w%s", ErrUnknownOutcome, c.argv[0], cause, msg)
+	} else {
+		dead = fmt.Errorf("%w: worker %q: %v%s", ErrUnknownOutcome, c.argv[0], cause, msg)
+	}
 	c.mu.Lock()
 	c.dead = dead
 	c.mu.Unlock()
@@ -295,13 +364,23 @@ func (c *Client) Kill() {
 	}
 	c.mu.Unlock()
 	c.stop()
-	_ = c.cmd.Process.Kill()
+	c.killGroup()
 	_ = c.stdin.Close()
-	// A killed process closes its stdout and is reaped at once, unless a
-	// child of it still holds the pipe: do not wait for that forever.
+	// A killed process is reaped at once, unless it cannot die (stuck in
+	// the kernel): do not wait for that forever.
 	select {
 	case <-c.exited:
 	case <-time.After(closeGrace):
+	}
+}
+
+// killGroup kills the worker's process group, unless the worker is being
+// reaped (the group was killed then, and its id may be reused after).
+func (c *Client) killGroup() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.reaping {
+		killGroup(c.cmd.Process.Pid)
 	}
 }
 
@@ -323,8 +402,11 @@ func (c *Client) Close() error {
 	select {
 	case <-c.exited:
 	case <-time.After(grace):
-		_ = c.cmd.Process.Kill()
-		<-c.exited
+		c.killGroup()
+		select {
+		case <-c.exited:
+		case <-time.After(closeGrace):
+		}
 		return fmt.Errorf("worker %q did not exit within %v of its stdin closing", c.argv[0], grace)
 	}
 	c.mu.Lock()
