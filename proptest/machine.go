@@ -230,9 +230,15 @@ func (m *machine) guard(t *rapid.T, what string, call func(), expected func() st
 	t.Fatalf("step %d: %s\n    store did:      panic\n    model expected: %s", m.step, what, expected())
 }
 
-// catch runs f and returns what it panicked with, if it did.
+// catch runs f and returns what it panicked with, if it did. The
+// unwinding of a case after a transport failure (abortCase) goes on.
 func catch(f func()) (p any) {
-	defer func() { p = recover() }()
+	defer func() {
+		p = recover()
+		if _, ok := p.(abortCase); ok {
+			panic(p)
+		}
+	}()
 	f()
 	return nil
 }

@@ -3,6 +3,7 @@ package proptest
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/verdict"
 )
 
 // Opener opens the store under test on dir, which is a fresh empty
@@ -62,12 +64,30 @@ func TestStore(t *testing.T, open Opener) {
 	}
 	seed := currentUint("seed")
 	t.Logf("proptest: %s cases, seed %d (replay all of them with RAPID_SEED=%d -count=1)", current("checks"), seed, seed)
+	planned, _ := strconv.Atoi(current("checks"))
 	t.Run("operations", func(t *testing.T) {
-		rapid.Check(t, run(open, dirs, defaultSession))
+		tl := &tally{}
+		rapid.Check(t, tl.property(run(tl.opener(open), dirs, defaultSession)))
+		judgeTest(t, tl, planned)
 	})
 	t.Run("untouched-save", func(t *testing.T) {
-		rapid.Check(t, untouched(open, dirs, defaultSession))
+		tl := &tally{}
+		rapid.Check(t, tl.property(untouched(tl.opener(open), dirs, defaultSession)))
+		judgeTest(t, tl, planned)
 	})
+}
+
+// judgeTest fails t when the counted work is not a pass (verdict.Judge):
+// rapid saw no counterexample, but a worker hung or broke the protocol, or
+// fewer cases than planned ran.
+func judgeTest(t *testing.T, tl *tally, planned int) {
+	t.Helper()
+	if t.Failed() {
+		return // rapid reported the counterexample
+	}
+	if v, why := verdict.Judge(verdict.Pass, tl.work(planned)); v != verdict.Pass {
+		t.Fatalf("proptest: %s: %s (%s)", v, why, tl.broken)
+	}
 }
 
 // Config tunes a run of Check. The zero Config is a full default run.
@@ -91,18 +111,24 @@ type Config struct {
 	NoHandle bool
 }
 
-// Verdict is the outcome of a run.
-type Verdict string
+// Verdict is the outcome of a run: package verdict's, whose rule
+// (verdict.Judge) decides it from the counted work.
+type Verdict = verdict.Verdict
 
 // Verdicts.
 const (
-	// Pass: every case agreed with the model.
-	Pass Verdict = "pass"
-	// Violation: the store did something the model forbids.
-	Violation Verdict = "violation"
+	// Pass: every planned case ran and agreed with the model.
+	Pass = verdict.Pass
+	// Violation: the store did something the model forbids, or failed
+	// an operation with nothing injected.
+	Violation = verdict.Violation
+	// Unknown: a worker gave no answer in time (the operations that hung
+	// are in Work.HungOps): the run stopped there.
+	Unknown = verdict.Unknown
 	// Error: the run could not be made (the store would not open on an
-	// empty directory, or the configuration was bad).
-	Error Verdict = "error"
+	// empty directory, the configuration was bad, or a worker broke the
+	// protocol).
+	Error = verdict.Error
 )
 
 // Result is what Check found.
@@ -123,6 +149,10 @@ type Result struct {
 	Log string
 	// Err says why the verdict is Error.
 	Err error
+	// Work is what the run did, as verdict.Judge weighed it: cases
+	// finished, store operations (shrinking's included), and the
+	// operations that failed, hung or broke a worker's protocol.
+	Work verdict.Work
 }
 
 // Check runs the suite outside `go test` (the command-line tool calls it)
@@ -133,17 +163,17 @@ func Check(open Opener, cfg Config) Result {
 	if cfg.NoHandle {
 		session = nil
 	}
-	return check(open, cfg, func(dirs *dirPool) func(*rapid.T) { return run(open, dirs, session) })
+	return check(open, cfg, func(open Opener, dirs *dirPool) func(*rapid.T) { return run(open, dirs, session) })
 }
 
 // CheckUntouchedSave runs only the property "save never observes its own
 // truncation" (the "untouched-save" subtest of TestStore), the way Check
 // runs the whole suite. Config.Steps and NoHandle do not apply.
 func CheckUntouchedSave(open Opener, cfg Config) Result {
-	return check(open, cfg, func(dirs *dirPool) func(*rapid.T) { return untouched(open, dirs, defaultSession) })
+	return check(open, cfg, func(open Opener, dirs *dirPool) func(*rapid.T) { return untouched(open, dirs, defaultSession) })
 }
 
-func check(open Opener, cfg Config, property func(*dirPool) func(*rapid.T)) Result {
+func check(open Opener, cfg Config, property func(Opener, *dirPool) func(*rapid.T)) Result {
 	if open == nil {
 		return Result{Verdict: Error, Err: fmt.Errorf("proptest: no Opener")}
 	}
@@ -193,8 +223,30 @@ func check(open Opener, cfg Config, property func(*dirPool) func(*rapid.T)) Resu
 	}
 
 	tb := &captureTB{name: "proptest"}
-	tb.run(property(&dirPool{root: root}))
-	return tb.result(cfg.Seed)
+	tl := &tally{}
+	tb.run(tl.property(property(tl.opener(open), &dirPool{root: root})))
+	r := tb.result(cfg.Seed)
+	r.Work = tl.work(cfg.Checks)
+	found := r.Verdict
+	if tl.aborted() {
+		// rapid saw the stopped cases pass; they did not.
+		found, r.Cases = Pass, tl.cases
+	}
+	if found == Error {
+		return r
+	}
+	v, why := verdict.Judge(found, r.Work)
+	if why != "" {
+		r.Report = fmt.Sprintf("proptest: %s: %s\n", v, why)
+		if tl.broken != "" {
+			r.Report += "the worker, at " + tl.broken + "\n"
+		}
+		if v == Error {
+			r.Err = errors.New(why)
+		}
+	}
+	r.Verdict = v
+	return r
 }
 
 // newSeed returns a random nonzero seed.

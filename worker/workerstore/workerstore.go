@@ -66,10 +66,16 @@ func (p *Pool) clientLocked() (*worker.Client, error) {
 	if p.client != nil && !p.broken {
 		return p.client, nil
 	}
-	if p.client != nil {
+	restart := p.client != nil
+	if restart {
 		p.client.Kill()
 	}
 	c, err := worker.Start(p.argv, p.opts)
+	if err != nil && restart {
+		// A worker that broke and cannot be started again is a broken
+		// worker, not a store that failed an operation.
+		return nil, fmt.Errorf("%w: starting the worker again: %v", worker.ErrUnknownOutcome, err)
+	}
 	if err != nil {
 		return nil, err
 	}
