@@ -71,7 +71,7 @@ func runProptest(j job) outcome {
 		open = builtinOpener(j.target.builtin)
 	} else {
 		var closeWorker func()
-		open, closeWorker = workerOpener(j.target.worker)
+		open, closeWorker = workerOpener(j.target.worker, j.timeout)
 		defer closeWorker()
 	}
 	checks := scale(100, j.budget)
@@ -81,8 +81,8 @@ func runProptest(j job) outcome {
 		Dir:        j.dir,
 		ShrinkTime: 10 * time.Second,
 	})
-	o := outcome{verdict: string(res.Verdict), operations: res.Steps, histories: res.Cases, detail: res.Report}
-	if res.Verdict == proptest.Error {
+	o := outcome{verdict: string(res.Verdict), operations: res.Steps, histories: res.Cases, detail: res.Report, work: &res.Work}
+	if res.Verdict == proptest.Error && res.Work.WorkerErrors == 0 {
 		o.detail = fmt.Sprint(res.Err)
 	}
 	return o
@@ -94,6 +94,7 @@ func linConfig(j job, histories int) linearizability.Config {
 		Histories: scale(histories, j.budget),
 		Dir:       j.dir,
 		ReportDir: j.report,
+		OpTimeout: j.timeout,
 	}
 }
 
@@ -101,7 +102,7 @@ func linOutcome(res linearizability.Result, err error) outcome {
 	if err != nil {
 		return outcome{verdict: "error", detail: err.Error()}
 	}
-	o := outcome{verdict: string(res.Verdict), operations: res.Operations, histories: res.Histories, detail: res.Detail}
+	o := outcome{verdict: string(res.Verdict), operations: res.Operations, histories: res.Histories, detail: res.Detail, work: &res.Work}
 	if res.Visualization != "" {
 		o.visualization = filepath.Base(res.Visualization)
 	}

@@ -22,6 +22,9 @@ type config struct {
 	json   bool
 	worker []string // argv of an external worker, if any
 	list   bool
+	// timeout is the deadline of each operation sent to a worker (0: the
+	// checks' defaults); an operation that misses it counts as hung.
+	timeout time.Duration
 }
 
 const usageText = `usage: sessioncheck [flags]
@@ -39,6 +42,8 @@ flags:
   -worker 'CMD ARGS'
                  check an external backend through the worker protocol (docs/PROTOCOL.md)
                  with every check the protocol allows
+  -timeout d     deadline of each operation sent to a worker (default 5s in lin-processes,
+                 20s in proptest); one that misses it is killed and counted as hung
   -list          list the stores and checks, one line each, and exit
 `
 
@@ -57,6 +62,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&cfg.json, "json", false, "")
 	fs.StringVar(&wk, "worker", "", "")
 	fs.BoolVar(&cfg.list, "list", false, "")
+	fs.DurationVar(&cfg.timeout, "timeout", 0, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			io.WriteString(stderr, usageText)
@@ -69,6 +75,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if !(cfg.budget > 0) || cfg.budget > 1000 {
 		return cfg, usagef("-budget %v: want a number above 0 and at most 1000", cfg.budget)
+	}
+	if cfg.timeout < 0 {
+		return cfg, usagef("-timeout %v: want a positive duration such as 5s", cfg.timeout)
 	}
 	if cfg.out == "" {
 		return cfg, usagef("-out: the report directory must not be empty")

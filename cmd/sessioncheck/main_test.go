@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The test binary doubles as the sessioncheck command: with this variable
@@ -34,12 +36,20 @@ func sessioncheck(t *testing.T, args ...string) runResult {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(exe, args...)
+	// A command that hangs (or a child of it that holds its pipes) fails
+	// the test instead of stalling it.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe, args...)
+	cmd.WaitDelay = 5 * time.Second
 	cmd.Env = append(os.Environ(), asCommand+"=1")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err = cmd.Run()
 	code := 0
+	if ctx.Err() != nil {
+		t.Fatalf("sessioncheck %q did not finish within 5 minutes", args)
+	}
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
@@ -238,6 +248,8 @@ func TestStatusAndExit(t *testing.T) {
 		{"mutex-in-place", "violation", "pass", "FALSE ALARM", false},
 		{"worker:x", "skipped", "pass", "skipped", true},
 		{"worker:x", "violation", "pass", "VIOLATION", false},
+		{"worker:x", "unknown", "pass", "unknown", false},
+		{"worker:x", "error", "pass", "ERROR", false},
 	}
 	for _, c := range cases {
 		r := result{Store: c.store, Verdict: c.verdict, Expected: c.expected}

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/sessioncheck/sessioncheck/impl/variants"
+	"github.com/sessioncheck/sessioncheck/verdict"
 )
 
 // prepareReport empties the report directory, or creates it. It replaces
@@ -128,7 +129,7 @@ func printTable(w io.Writer, results []result) {
 				row = append(row, "")
 				continue
 			}
-			row = append(row, fmt.Sprintf("%s %.1fs %dop", r.Status, r.Seconds, r.Operations))
+			row = append(row, fmt.Sprintf("%s %.1fs %dop%s", r.Status, r.Seconds, r.Operations, workNote(r.Work, " ")))
 		}
 		fmt.Fprintf(tw, "%s\t\n", strings.Join(row, "\t"))
 	}
@@ -147,6 +148,29 @@ func printTable(w io.Writer, results []result) {
 	} else {
 		fmt.Fprintf(w, "%d of %d results did not meet the catalogue's expectation\n", failed, len(results))
 	}
+}
+
+// workNote names, for a table cell, the work that went wrong: operations
+// that failed, hung or had an unknown outcome, worker errors and restarts,
+// and operations that announced no scheduling point. It is empty when
+// none did, and otherwise starts with sep.
+func workNote(w *verdict.Work, sep string) string {
+	if w == nil {
+		return ""
+	}
+	var parts []string
+	for _, c := range []struct {
+		n    int
+		name string
+	}{{w.Failed, "failed"}, {w.Hung, "hung"}, {w.Unknown - w.Hung, "unknown"}, {w.WorkerErrors, "worker errors"}, {w.Restarts, "restarts"}, {w.Silent, "silent"}} {
+		if c.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.name))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return sep + strings.Join(parts, ",")
 }
 
 func printList(w io.Writer) {
@@ -183,6 +207,7 @@ type pageCell struct {
 	Unit   string
 	Class  string
 	Ok     bool
+	Note   string // the work that went wrong, if any (workNote)
 }
 
 func newPage(results []result) page {
@@ -202,7 +227,7 @@ func newPage(results []result) page {
 					p.Failed++
 				}
 			}
-			row.Cells = append(row.Cells, pageCell{Result: r, Unit: lookupCheck(c).unit, Class: cl, Ok: ok})
+			row.Cells = append(row.Cells, pageCell{Result: r, Unit: lookupCheck(c).unit, Class: cl, Ok: ok, Note: workNote(r.Work, "; ")})
 		}
 		p.Rows = append(p.Rows, row)
 	}
@@ -222,14 +247,14 @@ th{background:#f4f4f4}.pass,.caught{background:#e6f5e6}.missed,.false-alarm,.vio
 Seed {{.Seed}} (rerun with <code>go run ./cmd/sessioncheck -seed {{.Seed}}</code>).</p>
 <table><tr><th>store</th>{{range .Checks}}<th>{{.}}</th>{{end}}</tr>
 {{range .Rows}}<tr><th>{{.Store}}</th>{{range .Cells}}{{if .Ok}}<td class="{{.Class}}">{{.Result.Status}}<br>
-<small>expected {{.Result.Expected}}; {{printf "%.1f" .Result.Seconds}} s; {{.Result.Operations}} ops{{if .Result.Histories}}; {{.Result.Histories}} {{.Unit}}{{end}}</small>
+<small>expected {{.Result.Expected}}; {{printf "%.1f" .Result.Seconds}} s; {{.Result.Operations}} ops{{if .Result.Histories}}; {{.Result.Histories}} {{.Unit}}{{end}}{{.Note}}</small>
 {{if .Result.Visualization}}<br><a href="{{.Result.Visualization}}">visualization</a>{{end}}
 {{if .Result.Counterexample}}<br><a href="{{.Result.Counterexample}}">{{if eq .Result.Verdict "violation"}}counterexample{{else}}details{{end}}</a>{{end}}
 </td>{{else}}<td class="none">—</td>{{end}}{{end}}</tr>
 {{end}}</table>
 <p><small>pass: no violation where none was expected · caught: a violation where one was expected ·
 MISSED: no violation where one was required · FALSE ALARM: a violation where the catalogue requires none ·
-VIOLATION: a violation on an external backend · unknown: the check could not decide in its time.
+VIOLATION: a violation on an external backend · unknown: the check could not decide (it ran out of time, operations hung, or too many had an unknown outcome); never a pass.
 Raw results: <a href="results.json">results.json</a>.</small></p>
 </body></html>
 `))

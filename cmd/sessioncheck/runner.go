@@ -6,10 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/sessioncheck/sessioncheck/impl/variants"
+	"github.com/sessioncheck/sessioncheck/verdict"
 	"github.com/sessioncheck/sessioncheck/worker"
 )
 
@@ -37,6 +39,10 @@ type outcome struct {
 	histories     int
 	detail        string
 	visualization string // file name inside the check's report directory
+	// work is what the check counted and judged (verdict.Judge); nil for
+	// a check that counts only operations and histories, whose work
+	// runOne makes from those and judges the same way.
+	work *verdict.Work
 }
 
 // job is what a check needs to run once.
@@ -47,6 +53,8 @@ type job struct {
 	dir    string // a fresh scratch directory for the store's files
 	report string // this result's directory inside the report
 	tmp    string // where the store's scratch directories go
+	// timeout is -timeout: a worker operation's deadline (0: defaults).
+	timeout time.Duration
 }
 
 // result is one row of results.json (schema in README.md).
@@ -63,6 +71,10 @@ type result struct {
 	Detail         string  `json:"detail"`
 	Visualization  string  `json:"visualization"`
 	Counterexample string  `json:"counterexample"`
+	// Work is the check's counted work (verdict.Work): what the verdict
+	// was judged on, with failed, unknown and hung operations, worker
+	// errors and restarts. Absent for a skipped check.
+	Work *verdict.Work `json:"work,omitempty"`
 }
 
 // status names how a verdict meets its expectation, as the table shows it.
@@ -186,7 +198,7 @@ func runAll(cfg config, prog *progress) ([]result, error) {
 func runOne(cfg config, tmp string, t target, c checkDef) result {
 	r := result{Store: t.name, Check: c.name, Expected: t.expectation(c.name), Seed: cfg.seed}
 	report := filepath.Join(cfg.out, safeName(t.name)+"."+c.name)
-	j := job{target: t, seed: cfg.seed, budget: cfg.budget, report: report, tmp: tmp}
+	j := job{target: t, seed: cfg.seed, budget: cfg.budget, report: report, tmp: tmp, timeout: cfg.timeout}
 	var o outcome
 	start := time.Now()
 	if err := os.MkdirAll(report, 0o755); err != nil {
@@ -198,7 +210,8 @@ func runOne(cfg config, tmp string, t target, c checkDef) result {
 		o = c.run(j)
 	}
 	r.Seconds = time.Since(start).Seconds()
-	r.Verdict, r.Operations, r.Histories, r.Detail = o.verdict, o.operations, o.histories, o.detail
+	judge(&o, c.unit)
+	r.Verdict, r.Operations, r.Histories, r.Detail, r.Work = o.verdict, o.operations, o.histories, o.detail, o.work
 	if o.visualization != "" {
 		r.Visualization = filepath.Join(filepath.Base(report), o.visualization)
 	}
@@ -210,6 +223,29 @@ func runOne(cfg config, tmp string, t target, c checkDef) result {
 	}
 	r.Status = status(r.Verdict, r.Expected, t.builtin != nil)
 	return r
+}
+
+// judge applies the one rule (verdict.Judge) to what a check found and the
+// work it counted, so that no check's pass stands on missing, failed, hung
+// or broken work. A check that counted nothing beyond operations and
+// histories (o.work nil) is judged on those. A check's own judgement
+// is kept when the rule agrees; when the rule changes the verdict, its
+// reason heads the detail.
+func judge(o *outcome, unit string) {
+	switch o.verdict {
+	case "skipped", "error":
+		return
+	}
+	if o.work == nil {
+		o.work = &verdict.Work{Unit: unit, Units: o.histories, Planned: o.histories, Operations: o.operations}
+	}
+	v, why := verdict.Judge(verdict.Verdict(o.verdict), *o.work)
+	if string(v) != o.verdict {
+		o.verdict = string(v)
+		if why != "" {
+			o.detail = strings.TrimSpace(why + "\n" + o.detail)
+		}
+	}
 }
 
 // safeName turns a store name into a file name.

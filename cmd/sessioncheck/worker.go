@@ -63,10 +63,18 @@ func helloWorker(argv []string) (worker.Hello, error) {
 	return hello, nil
 }
 
+// proptestWorkerTimeout is a worker operation's deadline in proptest when
+// -timeout does not set one: generous, since the suite stops at the first
+// operation that misses it.
+const proptestWorkerTimeout = 20 * time.Second
+
 // workerOpener adapts a worker to the property suite: one worker process
 // serves the whole run (see package workerstore for how its fixed clock
-// follows the suite's moving one).
-func workerOpener(argv []string) (proptest.Opener, func()) {
-	pool := workerstore.New(argv, worker.Options{Timeout: 20 * time.Second})
+// follows the suite's moving one). timeout 0 means proptestWorkerTimeout.
+func workerOpener(argv []string, timeout time.Duration) (proptest.Opener, func()) {
+	if timeout <= 0 {
+		timeout = proptestWorkerTimeout
+	}
+	pool := workerstore.New(argv, worker.Options{Timeout: timeout})
 	return pool.Open, func() { pool.Close() }
 }
