@@ -31,6 +31,7 @@ func TestHostileWorkers(t *testing.T) {
 	}{
 		{workertest.HostileFailed, 5, Violation, func(r Result) bool { return r.Work.Failed > 0 && r.Work.Failed == r.Work.Operations }, "failed with nothing injected"},
 		{workertest.HostileGarbage, 5, Error, func(r Result) bool { return r.Work.WorkerErrors > 0 && r.Work.Restarts > 0 }, "broke the protocol"},
+		{workertest.HostileRefuse, 5, Error, func(r Result) bool { return r.Work.WorkerErrors > 0 && r.Work.Restarts > 0 }, "broke the protocol"},
 		{workertest.HostileHang, 5, Unknown, func(r Result) bool { return r.Work.Hung > 0 && len(r.Work.HungOps) > 0 }, "operations hung"},
 		// Save and delete must meet in two processes: up to 20 histories.
 		{workertest.HostileDeadlock, 20, Unknown, func(r Result) bool {

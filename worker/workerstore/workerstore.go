@@ -160,6 +160,12 @@ func (s *store) done(err error) error {
 
 func (s *store) remote() (model.Store, error) {
 	if err := s.sync(); err != nil {
+		if !errors.Is(err, worker.ErrUnknownOutcome) {
+			// The worker refused the open that follows the clock: the
+			// operation was never sent, and the worker, not the store,
+			// is at fault.
+			err = fmt.Errorf("%w: %v", worker.ErrUnknownOutcome, err)
+		}
 		return nil, err
 	}
 	return s.client.Store(), nil

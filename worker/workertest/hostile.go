@@ -16,6 +16,7 @@ import (
 const (
 	HostileFailed   = "failed"   // answers "failed" to every store operation
 	HostileGarbage  = "garbage"  // answers every store operation with a line that is not JSON
+	HostileRefuse   = "refuse"   // answers every store operation with an error response
 	HostileHang     = "hang"     // never answers a store operation
 	HostileDeadlock = "deadlock" // save and delete take two flocks in opposite orders
 )

@@ -5,6 +5,7 @@
 //
 //	failed    answers "failed" to every store operation
 //	garbage   answers every store operation with a line that is not JSON
+//	refuse    answers every store operation with an error response
 //	hang      never answers a store operation
 //	deadlock  save takes lock A then lock B, delete B then A (flock on two
 //	          files in the session directory, shared by every process of a
@@ -30,7 +31,7 @@ import (
 
 func main() {
 	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: hostile failed|garbage|hang|deadlock")
+		fmt.Fprintln(os.Stderr, "usage: hostile failed|garbage|refuse|hang|deadlock")
 		os.Exit(2)
 	}
 	mode := os.Args[1]
@@ -50,8 +51,8 @@ func main() {
 			s, err := ref(cfg)
 			return &crossed{Store: s, a: filepath.Join(cfg.Dir, "lock-a"), b: filepath.Join(cfg.Dir, "lock-b")}, err
 		}
-	case "garbage":
-		garbage()
+	case "garbage", "refuse":
+		lines(mode)
 		return
 	default:
 		fmt.Fprintf(os.Stderr, "hostile: unknown mode %q\n", mode)
@@ -63,9 +64,9 @@ func main() {
 	}
 }
 
-// garbage answers hello and open, and every other request with a line that
-// is not JSON.
-func garbage() {
+// lines answers hello and open, and every other request with a line that
+// is not JSON (garbage) or with an error response (refuse).
+func lines(mode string) {
 	in := bufio.NewScanner(os.Stdin)
 	in.Buffer(nil, worker.MaxLine)
 	for in.Scan() {
@@ -76,9 +77,11 @@ func garbage() {
 		case err != nil:
 			resp.Error = err.Error()
 		case req.Op == worker.OpHello:
-			resp = worker.Response{ID: req.ID, Outcome: "ok", Protocol: worker.Protocol, Version: 1, Name: "hostile/garbage", Ops: worker.StoreOps}
+			resp = worker.Response{ID: req.ID, Outcome: "ok", Protocol: worker.Protocol, Version: 1, Name: "hostile/" + mode, Ops: worker.StoreOps}
 		case req.Op == worker.OpOpen:
 			resp.Outcome = "ok"
+		case mode == "refuse":
+			resp.Error = "hostile: refused"
 		default:
 			fmt.Println("<html>502 Bad Gateway</html>")
 			continue
