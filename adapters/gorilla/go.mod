@@ -12,6 +12,7 @@ require (
 require (
 	github.com/anishathalye/porcupine v1.3.1 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 )
 
 replace github.com/sessioncheck/sessioncheck => ../..
