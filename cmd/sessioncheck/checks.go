@@ -161,7 +161,7 @@ func runExplore(j job) outcome {
 			Budget: scale(explore.DefaultWorkerBudget, j.budget),
 		})
 	}
-	return outcome{verdict: res.Verdict, operations: res.Operations, histories: res.Schedules, detail: res.Detail}
+	return outcome{verdict: res.Verdict, operations: res.Operations, histories: res.Schedules, detail: res.Detail, work: &res.Work}
 }
 
 func runFaults(j job) outcome {
