@@ -146,7 +146,7 @@ func Check(open Opener, cfg Config) Result {
 		current *model.Op
 		step    int
 		drawn0  int // len(env.Drawn) when the current operation began
-		log     []string
+		log     opLog
 		keys    = map[string]bool{workload.NeverKey: true} // every key drawn so far
 		nkeys   int                                        // len(env.Drawn) already in keys
 		digests = map[[sha256.Size]byte]bool{}
@@ -214,10 +214,10 @@ func Check(open Opener, cfg Config) Result {
 			res.Work.Failed++
 		}
 		next, err := state.Check(op, got)
-		log = append(log, fmt.Sprintf("  %2d. %v -> %v", step, op, describe(got, opErr)))
+		log.add(fmt.Sprintf("  %2d. %v -> %v", step, op, describe(got, opErr)))
 		if err != nil {
 			return finish(verdict.Violation, fmt.Sprintf("seed %d: without any crash, operation %d returned what the model forbids: %v\nworkload so far:\n%s",
-				cfg.Seed, step, err, strings.Join(tail(log, len(log)), "\n")))
+				cfg.Seed, step, err, strings.Join(log.upTo(step+1), "\n")))
 		}
 		state = next
 		examine(point{where: fmt.Sprintf("after operation %d returned", step), step: step, window: workload.Window{Before: state}})
@@ -326,7 +326,7 @@ func describe(got model.Result, err error) string {
 
 // report writes up one violation: where the crash happened, what was in
 // flight, what the model required and what was found, and how to replay it.
-func report(seed int64, p point, kind string, err error, log []string) string {
+func report(seed int64, p point, kind string, err error, log opLog) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "seed %d: crash %s, during operation %d; crash state: %s\n", seed, p.where, p.step, kind)
 	if op := p.window.InFlight; op != nil {
@@ -336,13 +336,14 @@ func report(seed int64, p point, kind string, err error, log []string) string {
 	}
 	fmt.Fprintf(&b, "after reopening:\n%s\n", indent(err.Error()))
 	fmt.Fprintf(&b, "workload up to the crash (replay: crash.Check with Seed %d):\n", seed)
-	for _, line := range tail(log, p.step) {
+	for _, line := range log.upTo(p.step) {
 		b.WriteString(line + "\n")
 	}
 	if op := p.window.InFlight; op != nil {
 		fmt.Fprintf(&b, "  %2d. %v -> (crashed in flight)\n", p.step, op)
-	} else if p.step < len(log) {
-		b.WriteString(log[p.step] + "\n")
+	} else if p.step < log.n {
+		lines := log.upTo(p.step + 1)
+		b.WriteString(lines[len(lines)-1] + "\n")
 	}
 	return b.String()
 }
@@ -353,13 +354,34 @@ func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ")
 // seed replays the rest.
 const reportOps = 40
 
-// tail returns the last reportOps lines of log[:n], headed by a line saying
-// how many earlier ones it leaves out.
-func tail(log []string, n int) []string {
-	n = min(n, len(log))
-	if n <= reportOps {
-		return log[:n]
+// opLog is the workload's log, one line per operation, keeping only the
+// lines a report can list: a report is written at the crash point it is
+// about, so it never needs more than the last reportOps+1 lines, and the
+// log does not grow with the workload.
+type opLog struct {
+	lines []string // lines n-len(lines) to n-1
+	n     int      // lines added
+}
+
+func (l *opLog) add(line string) {
+	if len(l.lines) >= 2*(reportOps+1) {
+		l.lines = append(l.lines[:0], l.lines[len(l.lines)-reportOps-1:]...)
 	}
-	head := fmt.Sprintf("  (operations 0 to %d left out: the seed replays them)", n-reportOps-1)
-	return append([]string{head}, log[n-reportOps:n]...)
+	l.lines = append(l.lines, line)
+	l.n++
+}
+
+// upTo returns the lines of operations max(0, n-reportOps) to n-1, headed
+// by a line saying how many earlier ones it leaves out. n must not be
+// below the last reportOps+1 lines added.
+func (l opLog) upTo(n int) []string {
+	n = min(n, l.n)
+	first := l.n - len(l.lines) // operation of l.lines[0]
+	from := max(0, n-reportOps, first)
+	out := l.lines[from-first : n-first]
+	if from == 0 {
+		return out
+	}
+	head := fmt.Sprintf("  (operations 0 to %d left out: the seed replays them)", from-1)
+	return append([]string{head}, out...)
 }
