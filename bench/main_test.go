@@ -19,6 +19,13 @@ import (
 const workerEnv = "SESSIONCHECK_BENCH_WORKER"
 
 func TestMain(m *testing.M) {
+	if child, err := ServeCrashChild(); child {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench crash child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if name := os.Getenv(workerEnv); name != "" {
 		if err := serveBuiltin(name); err != nil {
 			fmt.Fprintln(os.Stderr, "bench worker:", err)

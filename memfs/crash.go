@@ -1,7 +1,12 @@
 package memfs
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
+	"hash"
+	"io"
 	"io/fs"
 	"maps"
 	"slices"
@@ -139,20 +144,109 @@ func (f *FS) CrashWith(keepNames, keepData bool) *FS {
 // same Dump look the same to every call a store makes, so a checker can use
 // it to skip a state it has already examined.
 func (f *FS) Dump() string {
+	var b bytes.Buffer
+	f.describe(&b)
+	return b.String()
+}
+
+// Digest is a SHA-256 over the whole tree as Dump describes it (names,
+// modes, contents; not modification times), computed without holding a
+// description in memory: two disks with the same Digest have the same Dump
+// (barring a SHA-256 collision). A checker that meets many states keeps
+// digests of those it has examined rather than the states.
+func (f *FS) Digest() [sha256.Size]byte { return f.CrashDigest(true, true) }
+
+// CrashDigest is CrashWith(keepNames, keepData).Digest(), computed from
+// the disk as it is, without making the crash image: a checker that meets
+// the same crash image at many crash points makes the image only the first
+// time.
+func (f *FS) CrashDigest(keepNames, keepData bool) [sha256.Size]byte {
 	d := f.d
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var b []byte
+	v := digester{keepNames: keepNames, keepData: keepData, memo: map[*inode][sha256.Size]byte{},
+		onPath: map[*inode]bool{}, h: sha256.New()}
+	return v.sum(d.root)
+}
+
+// digester hashes a view of the tree bottom up: a file by its mode and
+// contents, a directory by its mode and its entries' names and digests.
+// It walks the entries CrashWith would copy, memoised per inode and
+// leaving out entries that would close a cycle, exactly as CrashWith does,
+// so the digest of a view equals the digest of its copy.
+type digester struct {
+	keepNames, keepData bool
+	memo                map[*inode][sha256.Size]byte
+	onPath              map[*inode]bool
+	h                   hash.Hash
+	buf                 []byte
+}
+
+func (v *digester) sum(n *inode) [sha256.Size]byte {
+	if s, ok := v.memo[n]; ok {
+		return s
+	}
+	var out [sha256.Size]byte
+	if !n.dir {
+		data := n.syncedData
+		if v.keepData {
+			data = n.data
+		}
+		v.buf = binary.BigEndian.AppendUint32(append(v.buf[:0], 'f'), uint32(n.mode()))
+		v.buf = binary.BigEndian.AppendUint64(v.buf, uint64(len(data)))
+		v.h.Reset()
+		v.h.Write(v.buf)
+		v.h.Write(data)
+		v.h.Sum(out[:0])
+		v.memo[n] = out
+		return out
+	}
+	src := n.syncedEntries
+	if v.keepNames {
+		src = n.entries
+	}
+	v.onPath[n] = true
+	names := slices.Sorted(maps.Keys(src))
+	sums := make([][sha256.Size]byte, len(names))
+	kept := make([]bool, len(names))
+	for i, name := range names {
+		if e := src[name]; !v.onPath[e] {
+			sums[i], kept[i] = v.sum(e), true
+		}
+	}
+	delete(v.onPath, n)
+	v.h.Reset()
+	v.buf = binary.BigEndian.AppendUint32(append(v.buf[:0], 'd'), uint32(n.mode()))
+	v.h.Write(v.buf)
+	for i, name := range names {
+		if !kept[i] {
+			continue
+		}
+		v.buf = binary.BigEndian.AppendUint64(v.buf[:0], uint64(len(name)))
+		v.h.Write(v.buf)
+		v.h.Write([]byte(name))
+		v.h.Write(sums[i][:])
+	}
+	v.h.Sum(out[:0])
+	v.memo[n] = out
+	return out
+}
+
+// describe writes Dump's text to w, which never fails (a bytes.Buffer or
+// a hash).
+func (f *FS) describe(w io.Writer) {
+	d := f.d
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	var walk func(prefix string, n *inode)
 	walk = func(prefix string, n *inode) {
 		for _, name := range slices.Sorted(maps.Keys(n.entries)) {
 			e := n.entries[name]
-			b = fmt.Appendf(b, "%s/%s %v %q\n", prefix, name, e.mode(), e.data)
+			fmt.Fprintf(w, "%s/%s %v %q\n", prefix, name, e.mode(), e.data)
 			if e.dir {
 				walk(prefix+"/"+name, e)
 			}
 		}
 	}
 	walk("", d.root)
-	return string(b)
 }

@@ -297,3 +297,48 @@ func TestReadWriteModes(t *testing.T) {
 		t.Fatalf("RenameNoReplace onto itself: %v, want ErrExist", err)
 	}
 }
+
+// TestCrashDigestIsTheImagesDigest holds CrashDigest to its promise, on a
+// disk with unsynced files, a rename, an unlink and durable directory
+// entries that form a cycle (which CrashWith leaves out): the digest of
+// each crash view equals the digest of the image CrashWith makes, and
+// digests are equal exactly when Dumps are.
+func TestCrashDigestIsTheImagesDigest(t *testing.T) {
+	m := newDisk(t)
+	write(t, m, "/s/a", "synced", wr, true)
+	syncDir(t, m, "/s")
+	write(t, m, "/s/b", "unsynced", wr, false)
+	must(t, m.Rename("/s/a", "/s/c"))
+	write(t, m, "/s/d", "gone", wr, true)
+	syncDir(t, m, "/s")
+	must(t, m.Remove("/s/d"))
+	// /x/y durable, then y moved out of x and x into y: the durable
+	// entries say x holds y and y holds x.
+	must(t, m.MkdirAll("/x/y", 0o700))
+	must(t, m.Rename("/x/y", "/y"))
+	must(t, m.Rename("/x", "/y/x"))
+	syncDir(t, m, "/y")
+
+	var dumps []string
+	var digests [][32]byte
+	for _, keep := range [4][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+		img := m.CrashWith(keep[0], keep[1])
+		if got, want := m.CrashDigest(keep[0], keep[1]), img.Digest(); got != want {
+			t.Errorf("CrashDigest(%v, %v) = %x, the image's Digest is %x", keep[0], keep[1], got, want)
+		}
+		dumps, digests = append(dumps, img.Dump()), append(digests, img.Digest())
+	}
+	if m.Digest() != m.CrashDigest(true, true) {
+		t.Error("Digest differs from CrashDigest(true, true)")
+	}
+	for i := range dumps {
+		for j := range dumps {
+			if (dumps[i] == dumps[j]) != (digests[i] == digests[j]) {
+				t.Errorf("views %d and %d: equal dumps %v, equal digests %v", i, j, dumps[i] == dumps[j], digests[i] == digests[j])
+			}
+		}
+	}
+	if digests[0] == digests[3] {
+		t.Error("losing everything unsynced gave the digest of keeping everything")
+	}
+}

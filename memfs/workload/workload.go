@@ -97,6 +97,7 @@ type Env struct {
 	Known []string  // keys Create and Cycle returned, in order
 	Drawn []string  // every key the store drew, in order
 	keys  *rand.Rand
+	known map[string]bool // the keys in Known
 }
 
 // NewEnv makes an empty disk holding Dir and opens a store on it through
@@ -150,7 +151,11 @@ func (e *Env) Prepare(st Step) model.Op {
 // A key that Create or Cycle returns becomes known.
 func (e *Env) Exec(op model.Op) (model.Result, error) {
 	res, err := model.Do(e.Store, op)
-	if res.Key != "" && !slices.Contains(e.Known, res.Key) {
+	if res.Key != "" && !e.known[res.Key] {
+		if e.known == nil {
+			e.known = map[string]bool{}
+		}
+		e.known[res.Key] = true
 		e.Known = append(e.Known, res.Key)
 	}
 	return res, err
@@ -179,24 +184,54 @@ func (o Observation) String() string {
 // Observe opens a fresh store on fsys, with its clock before every expiry
 // so that every stored record is live and shows, and loads each key.
 func Observe(open Opener, fsys impl.FS, keys []string) (map[string]Observation, error) {
+	o, err := NewObserver(open, fsys)
+	if err != nil {
+		return nil, err
+	}
+	obs := make(map[string]Observation, len(keys))
+	for _, k := range keys {
+		obs[k] = o.Load(k)
+	}
+	return obs, nil
+}
+
+// Observer is a fresh store opened on a disk after the fact, loading keys
+// as a checker asks for them; it remembers what each key showed, so asking
+// again costs nothing. A checker that meets the same disk at many moments
+// keeps one Observer for it and asks each moment only for the keys that
+// moment needs.
+type Observer struct {
+	store *impl.Store
+	seen  map[string]Observation
+}
+
+// NewObserver opens a fresh store on fsys, with its clock before every
+// expiry so that every stored record is live and shows.
+func NewObserver(open Opener, fsys impl.FS) (*Observer, error) {
 	st, err := open(Dir, impl.Options{FS: fsys, Clock: func() time.Time { return memfs.Epoch },
 		Secret: []byte(secret)})
 	if err != nil {
 		return nil, fmt.Errorf("reopen the store: %w", err)
 	}
-	obs := make(map[string]Observation, len(keys))
-	for _, k := range keys {
-		rec, err := st.Load(k)
-		switch {
-		case err == nil:
-			obs[k] = Observation{Slot: model.Slot{Stored: true, Record: rec}}
-		case errors.Is(err, model.ErrNotFound):
-			obs[k] = Observation{}
-		default:
-			obs[k] = Observation{Err: err}
-		}
+	return &Observer{store: st, seen: map[string]Observation{}}, nil
+}
+
+// Load returns what the store finds under key.
+func (o *Observer) Load(key string) Observation {
+	if ob, ok := o.seen[key]; ok {
+		return ob
 	}
-	return obs, nil
+	var ob Observation
+	rec, err := o.store.Load(key)
+	switch {
+	case err == nil:
+		ob = Observation{Slot: model.Slot{Stored: true, Record: rec}}
+	case errors.Is(err, model.ErrNotFound):
+	default:
+		ob = Observation{Err: err}
+	}
+	o.seen[key] = ob
+	return ob
 }
 
 // Window is what the store may hold at some moment: the state after the
