@@ -1,4 +1,4 @@
-package impl
+package seam
 
 import (
 	"errors"
