@@ -52,10 +52,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/memfs/hookfs"
 	"github.com/sessioncheck/sessioncheck/memfs/workload"
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // Later is how many operations run after the faulted one before the final
@@ -110,7 +110,7 @@ func Errnos(c hookfs.Call) []syscall.Errno {
 	case "close":
 		return []syscall.Errno{syscall.EIO, syscall.EINTR}
 	case "lock":
-		if c.Kind == impl.FileLock {
+		if c.Kind == seam.FileLock {
 			return []syscall.Errno{syscall.EIO, syscall.EINTR, syscall.ENOSPC}
 		}
 		return []syscall.Errno{syscall.EIO, syscall.EINTR}
@@ -344,7 +344,7 @@ func where(crashed bool) string {
 // observe reads every key the run knows of through a fresh store on the
 // disk as it is, or as a crash now would leave it.
 func observe(open Opener, env *workload.Env, crashed bool) (map[string]workload.Observation, error) {
-	var fsys impl.FS = env.Disk.NewProcess()
+	var fsys seam.FS = env.Disk.NewProcess()
 	if crashed {
 		fsys = env.Disk.Crash()
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // Steps are the parts of the store that impl/variants may replace, each a
@@ -48,7 +49,7 @@ type Steps struct {
 	Expire func(s *Store, key string, now time.Time) (removed bool, err error)
 	// Sync makes what was written through f durable: a temporary file's
 	// content or the directory's entries. Reference: f.Sync().
-	Sync func(f File) error
+	Sync func(f seam.File) error
 }
 
 // ReferenceSteps returns the steps of the reference store.
@@ -59,7 +60,7 @@ func ReferenceSteps() Steps {
 		Replace: replace,
 		Publish: publish,
 		Expire:  expire,
-		Sync:    func(f File) error { return f.Sync() },
+		Sync:    func(f seam.File) error { return f.Sync() },
 	}
 }
 
@@ -84,7 +85,7 @@ func lockStripe(s *Store, key string, shared bool) (func() error, error) {
 	if shared {
 		return noUnlock, nil
 	}
-	return s.fs.Lock(s.LockPath(key), FileLock)
+	return s.fs.Lock(s.LockPath(key), seam.FileLock)
 }
 
 func update(s *Store, key string, next func(model.Record) model.Record) error {

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // Defaults for the zero Options.
@@ -56,7 +57,7 @@ const (
 // Options configures a Store. The zero Options is production-ready.
 type Options struct {
 	// FS is the file system (nil = OS).
-	FS FS
+	FS seam.FS
 	// Clock is the store's time (nil = time.Now). Each operation that needs
 	// the time reads it exactly once.
 	Clock model.Clock
@@ -84,7 +85,7 @@ type Options struct {
 // is safe for concurrent use by goroutines and by processes sharing dir.
 type Store struct {
 	dir     string
-	fs      FS
+	fs      seam.FS
 	clock   model.Clock
 	newKey  func() (string, error)
 	secret  []byte
@@ -103,7 +104,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	s := &Store{dir: filepath.Clean(dir), fs: opts.FS, clock: opts.Clock, secret: opts.Secret,
 		max: opts.MaxRecordSize, tempTTL: opts.TempTTL}
 	if s.fs == nil {
-		s.fs = OS
+		s.fs = seam.OS
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -149,7 +150,7 @@ func Open(dir string, opts Options) (*Store, error) {
 func (s *Store) Dir() string { return s.dir }
 
 // FS returns the file system the store works through (for Steps).
-func (s *Store) FS() FS { return s.fs }
+func (s *Store) FS() seam.FS { return s.fs }
 
 // Now reads the store's clock (for Steps).
 func (s *Store) Now() time.Time { return s.clock() }
@@ -216,7 +217,7 @@ var readBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return
 
 // readLimited appends f's contents to buf until the end of the file or one
 // byte past limit (to tell a full file from an oversized one).
-func readLimited(f File, buf []byte, limit int) ([]byte, error) {
+func readLimited(f seam.File, buf []byte, limit int) ([]byte, error) {
 	for len(buf) <= limit {
 		if len(buf) == cap(buf) {
 			buf = slices.Grow(buf, min(max(cap(buf), 512), limit+1-len(buf)))
@@ -254,7 +255,7 @@ func (s *Store) readLive(key string, now time.Time) (model.Record, error) {
 // never written through. On error nothing is left behind.
 func (s *Store) WriteTemp(key string, data []byte) (name string, err error) {
 	const flags = syscall.O_WRONLY | syscall.O_CREAT | syscall.O_EXCL | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
-	var f File
+	var f seam.File
 	for range CreateAttempts {
 		// A per-store sequence keeps names deterministic for replay; a
 		// name left by another store or a crash is skipped, not reused.
@@ -286,7 +287,7 @@ func (s *Store) WriteTemp(key string, data []byte) (name string, err error) {
 
 // Sync makes what was written through f durable by running the Sync step
 // (for Steps).
-func (s *Store) Sync(f File) error { return s.steps.Sync(f) }
+func (s *Store) Sync(f seam.File) error { return s.steps.Sync(f) }
 
 // SyncDir makes the directory's entries (renames, unlinks) durable by
 // syncing the directory through the Sync step (for Steps). Without it a

@@ -136,7 +136,7 @@ func needSeam(j job) (outcome, bool) {
 	if j.target.builtin != nil {
 		return outcome{}, false
 	}
-	return outcome{verdict: "skipped", detail: "needs the store's file-system seam (impl.FS), which a worker process does not expose"}, true
+	return outcome{verdict: "skipped", detail: "needs the store's file-system seam (seam.FS), which a worker process does not expose"}, true
 }
 
 // runExplore explores a built-in store through its file-system seam, and a

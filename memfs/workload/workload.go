@@ -22,6 +22,7 @@ import (
 	"github.com/sessioncheck/sessioncheck/memfs"
 	"github.com/sessioncheck/sessioncheck/memfs/hookfs"
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // Dir is the session directory on the simulated disk.
@@ -178,7 +179,7 @@ func (o Observation) String() string {
 
 // Observe opens a fresh store on fsys, with its clock before every expiry
 // so that every stored record is live and shows, and loads each key.
-func Observe(open Opener, fsys impl.FS, keys []string) (map[string]Observation, error) {
+func Observe(open Opener, fsys seam.FS, keys []string) (map[string]Observation, error) {
 	st, err := open(Dir, impl.Options{FS: fsys, Clock: func() time.Time { return memfs.Epoch },
 		Secret: []byte(secret)})
 	if err != nil {
