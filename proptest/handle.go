@@ -17,9 +17,11 @@ import (
 // second to an hour lets sessions expire under a handle.
 const handleMaxAge = 10 * time.Minute
 
-// Session is the session handle the suite drives beside model.Handle,
-// with the store behind it instead of a State. impl.Session implements it.
-type Session interface {
+// realHandle is the session handle the suite drives beside model.Handle,
+// with the store behind it instead of a State. session.Session implements
+// it. It is unexported because the suite drives one handle only, package
+// session's: no caller can pass another.
+type realHandle interface {
 	// Key is the session key, "" when the handle has no stored session.
 	Key() string
 	// Save writes the session back (see model.Handle.Save).
@@ -29,13 +31,13 @@ type Session interface {
 	Do(op model.HandleOp) model.HandleResult
 }
 
-// SessionOpener opens a handle on key over store, as a web request does:
+// handleOpener opens a handle on key over store, as a web request does:
 // without touching the store.
-type SessionOpener func(store model.Store, key string, clock model.Clock, maxAge time.Duration) Session
+type handleOpener func(store model.Store, key string, clock model.Clock, maxAge time.Duration) realHandle
 
 // handleState is the open handle of a case: the real one and the model's.
 type handleState struct {
-	real  Session
+	real  realHandle
 	model model.Handle
 }
 
@@ -194,7 +196,7 @@ func (m *machine) handleStep(t *rapid.T, op model.HandleOp) {
 }
 
 // runSession performs op on a real handle.
-func runSession(s Session, op model.HandleOp) model.HandleResult {
+func runSession(s realHandle, op model.HandleOp) model.HandleResult {
 	r := s.Do(op)
 	if r.Outcome != model.OK {
 		// A result beside an error means nothing.

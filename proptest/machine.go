@@ -72,7 +72,7 @@ type machine struct {
 	step  int
 	// openSession opens real handles (nil: no handle actions); h is the
 	// open handle, if any (see handle.go).
-	openSession SessionOpener
+	openSession handleOpener
 	h           *handleState
 }
 
@@ -427,7 +427,7 @@ func (p *dirPool) forCase(t *rapid.T) string {
 
 // run is the property: one case, from a fresh directory to a sequence of
 // actions rapid draws.
-func run(open Opener, dirs *dirPool, session SessionOpener) func(*rapid.T) {
+func run(open Opener, dirs *dirPool, session handleOpener) func(*rapid.T) {
 	return func(t *rapid.T) {
 		dir := dirs.forCase(t)
 		m := &machine{open: open, dir: dir, now: epoch, names: make(map[string]string), openSession: session}
