@@ -359,13 +359,10 @@ func (r *run) report(step int, v string) string {
 }
 
 func describe(op model.Op, got model.Result, err error) string {
-	switch {
-	case err != nil:
+	if err != nil {
 		return fmt.Sprintf("%v (%v)", got.Outcome, err)
-	case got.Outcome == model.OK && (op.Kind == model.OpSave || op.Kind == model.OpTouch || op.Kind == model.OpDelete):
-		return "ok"
 	}
-	return got.String()
+	return model.Printer{}.Result(op.Kind, got)
 }
 
 func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }

@@ -436,9 +436,10 @@ func (s *Store) Delete(key string) error {
 
 // Cycle moves a live session's record to a fresh key. Holding the old key's
 // lock from the read to the unlink means no save of the old key can land in
-// between and be lost; its linearization point is the publish of the new key
-// (the old one is no longer writable from then on, because its writers wait
-// for the lock and then find it gone).
+// between and be lost. It has a linearization point per key, as the model's
+// per-key view (model.Split) allows: the new key's is the Publish step's
+// no-replace rename, the old key's the unlink; between them a reader finds
+// the record under both names (docs/DESIGN.md, Cycle).
 func (s *Store) Cycle(key string) (string, error) {
 	if err := model.ValidateKey(key); err != nil {
 		return "", err

@@ -227,10 +227,10 @@ func compareInt64(a, b int64) int {
 //     operation that no state accepts, on a key of its own.
 //
 // An operation of unknown outcome becomes what may have happened on the
-// keys one can name: nothing for a create (no one can know its key, so no
-// other operation can observe it), a cycle-out of unknown outcome on a
-// cycle's old key, an expire of unknown outcome on every key of the history
-// for a clear-expired, and the operation itself for the others.
+// keys one can name (model.SplitUnknown), each of unknown outcome: nothing
+// for a create (no one can know its key, so no other operation can observe
+// it), a cycle-out on a cycle's old key, an expire on every key of the
+// history for a clear-expired, and the operation itself for the others.
 func Operations(h []Entry) []porcupine.Operation {
 	var ops []porcupine.Operation
 	keys := map[string]bool{}
@@ -280,20 +280,8 @@ func Operations(h []Entry) []porcupine.Operation {
 	}
 	for i, e := range h {
 		if e.Unknown {
-			unknown := Output{Unknown: true}
-			op := e.Op.SlotOp()
-			switch e.Op.Kind {
-			case model.OpCreate:
-			case model.OpCycle:
-				op.Kind = model.OpCycleOut
-				add(i, e, e.Op.Key, op, unknown)
-			case model.OpClearExpired:
-				op.Kind = model.OpExpire
-				for _, k := range slices.Sorted(mapKeys(keys)) {
-					add(i, e, k, op, unknown)
-				}
-			default:
-				add(i, e, e.Op.Key, op, unknown)
+			for _, p := range model.SplitUnknown(e.Op, nil, slices.Sorted(mapKeys(keys))) {
+				add(i, e, p.Key, p.Op, Output{Unknown: true})
 			}
 			continue
 		}

@@ -14,6 +14,9 @@ import (
 type Printer struct {
 	Key  func(key string) string  // nil: the key itself
 	Time func(t time.Time) string // nil: RFC 3339 with nanoseconds, UTC
+	// KeyList shows a list of keys (nil: Key of each, in the order given);
+	// a check whose keys are random may want an order that is not theirs.
+	KeyList func(keys []string) string
 }
 
 func (p Printer) key(k string) string {
@@ -32,6 +35,9 @@ func (p Printer) time(t time.Time) string {
 
 // Keys shows a list of keys.
 func (p Printer) Keys(keys []string) string {
+	if p.KeyList != nil {
+		return p.KeyList(keys)
+	}
 	shown := make([]string, len(keys))
 	for i, k := range keys {
 		shown[i] = p.key(k)
@@ -72,6 +78,21 @@ func (p Printer) Result(k Kind, r Result) string {
 		return fmt.Sprintf("ok exists=%v", r.Exists)
 	case OpClearExpired:
 		return "ok removed=" + p.Keys(r.Removed)
+	}
+	return "ok"
+}
+
+// SlotResult shows what an operation of kind k returned as one key sees
+// it: the record of a load or a cycle-out, whether an exists found the
+// session, and "ok" alone for the rest.
+func (p Printer) SlotResult(k Kind, r SlotResult) string {
+	switch {
+	case r.Outcome != OK:
+		return r.Outcome.String()
+	case k == OpLoad || k == OpCycleOut:
+		return "ok " + p.Record(r.Record)
+	case k == OpExists:
+		return fmt.Sprintf("ok exists=%v", r.Exists)
 	}
 	return "ok"
 }

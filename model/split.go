@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 )
@@ -23,7 +24,8 @@ func (op Op) SlotOp() SlotOp {
 }
 
 // Split decomposes op, which returned got, into its parts, in the order a
-// store takes them. It is the one decomposition of the model:
+// store takes them. Its error says why no state allows got; it does not
+// repeat op. It is the one decomposition of the model:
 //
 //   - An operation on an invalid key has no parts: the store must refuse it
 //     (Invalid) before any file-system access; any other result is an error.
@@ -48,21 +50,21 @@ func (op Op) SlotOp() SlotOp {
 func Split(op Op, got Result) ([]Part, error) {
 	if op.Kind.HasKey() && ValidateKey(op.Key) != nil {
 		if got.Outcome != Invalid {
-			return nil, fmt.Errorf("%v: want invalid-key before any access, got %s", op, Printer{}.Result(op.Kind, got))
+			return nil, fmt.Errorf("want invalid-key before any access, got %s", Printer{}.Result(op.Kind, got))
 		}
 		return nil, nil
 	}
 	if got.Outcome == Failed {
-		return nil, fmt.Errorf("%v failed: a store must not fail on a healthy file system", op)
+		return nil, errors.New("failed: a store must not fail on a healthy file system")
 	}
 	so := op.SlotOp()
 	switch op.Kind {
 	case OpCreate:
 		if got.Outcome != OK {
-			return nil, fmt.Errorf("%v: want a new key, got %s", op, Printer{}.Result(op.Kind, got))
+			return nil, fmt.Errorf("want a new key, got %s", Printer{}.Result(op.Kind, got))
 		}
 		if err := ValidateKey(got.Key); err != nil {
-			return nil, fmt.Errorf("%v returned a bad key: %w", op, err)
+			return nil, fmt.Errorf("returned a bad key: %w", err)
 		}
 		return []Part{{Key: got.Key, Op: so}}, nil
 	case OpCycle:
@@ -72,19 +74,19 @@ func Split(op Op, got Result) ([]Part, error) {
 			return []Part{out}, nil
 		}
 		if err := ValidateKey(got.Key); err != nil {
-			return nil, fmt.Errorf("%v returned a bad key: %w", op, err)
+			return nil, fmt.Errorf("returned a bad key: %w", err)
 		}
 		if got.Key == op.Key {
-			return nil, fmt.Errorf("%v returned the old key: a cycle must move the record to a new key", op)
+			return nil, errors.New("returned the old key: a cycle must move the record to a new key")
 		}
 		return []Part{out, {Key: got.Key, Op: SlotOp{Kind: OpCycleIn, Now: op.Now}}}, nil
 	case OpClearExpired:
 		if got.Outcome != OK {
-			return nil, fmt.Errorf("%v: want ok, got %s", op, got.Outcome)
+			return nil, fmt.Errorf("want ok, got %s", got.Outcome)
 		}
 		removed := slices.Sorted(slices.Values(got.Removed))
 		if d := duplicate(removed); d != "" {
-			return nil, fmt.Errorf("%v reported removing %s twice", op, d)
+			return nil, fmt.Errorf("reported removing %s twice", d)
 		}
 		parts := make([]Part, len(removed))
 		for i, k := range removed {
@@ -124,4 +126,48 @@ func (p Part) Moving(rec Record) Part {
 // supplies.
 func (p Part) Moves() bool {
 	return p.Op.Kind == OpCycleIn || (p.Op.Kind == OpCycleOut && p.Result.Outcome == OK)
+}
+
+// SplitUnknown returns the parts an operation whose outcome is unknown (it
+// timed out, its process died, it failed half done) may have taken, on the
+// keys a check can name; their results are unknown and left zero. It is
+// [Split] for an operation that may or may not have happened:
+//
+//   - Create may have stored its record under one of fresh, the keys it may
+//     have chosen (a check that cannot know them passes none): a create on
+//     each, of which at most one took effect.
+//   - Cycle may have taken the cycle-out on its old key, and the cycle-in on
+//     one of fresh (the record moved is for the caller to fill with
+//     [Part.Moving]).
+//   - ClearExpired may have removed any of keys: an expire on each.
+//   - Any other operation is itself, on its key.
+//
+// An operation on an invalid key has no parts: it must have been refused.
+func SplitUnknown(op Op, fresh, keys []string) []Part {
+	if op.Kind.HasKey() && ValidateKey(op.Key) != nil {
+		return nil
+	}
+	so := op.SlotOp()
+	var parts []Part
+	switch op.Kind {
+	case OpCreate:
+		for _, k := range fresh {
+			parts = append(parts, Part{Key: k, Op: so})
+		}
+	case OpCycle:
+		so.Kind = OpCycleOut
+		parts = append(parts, Part{Key: op.Key, Op: so})
+		for _, k := range fresh {
+			if k != op.Key {
+				parts = append(parts, Part{Key: k, Op: SlotOp{Kind: OpCycleIn, Now: op.Now}})
+			}
+		}
+	case OpClearExpired:
+		for _, k := range keys {
+			parts = append(parts, Part{Key: k, Op: SlotOp{Kind: OpExpire, Now: op.Now}})
+		}
+	default:
+		parts = append(parts, Part{Key: op.Key, Op: so})
+	}
+	return parts
 }

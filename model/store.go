@@ -148,7 +148,7 @@ func (s State) step(p Part) (State, error) {
 func (s State) Check(op Op, got Result) (State, error) {
 	parts, err := Split(op, got)
 	if err != nil {
-		return s, err
+		return s, fmt.Errorf("%v: %w", op, err)
 	}
 	moved := s.Slot(op.Key).Record
 	next := s

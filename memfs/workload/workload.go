@@ -224,29 +224,22 @@ func (w Window) allowed(key string) []model.Slot {
 			out = append(out, s)
 		}
 	}
-	drawn := slices.Contains(w.Drawn, key) && !before.Stored
-	slotOp := model.SlotOp{Kind: op.Kind, Values: op.Values, Expiry: op.Expiry, Now: op.Now}
-	switch op.Kind {
-	case model.OpCreate:
-		if drawn {
-			add(model.Slot{Stored: true, Record: model.Record{Values: op.Values, Expiry: op.Expiry}})
+	// What the operation may have done to key: its parts on key
+	// (model.SplitUnknown), from the state before it. A part that cannot
+	// happen from there (a create on a key in use, an expire of a live
+	// record) did not; a cycle moves only a live record.
+	old := w.Before.Slot(op.Key)
+	for _, p := range model.SplitUnknown(*op, w.Drawn, []string{key}) {
+		if p.Key != key {
+			continue
 		}
-	case model.OpCycle:
-		old := w.Before.Slot(op.Key)
-		if key == op.Key {
-			slotOp.Kind = model.OpCycleOut
-			next, _, _ := model.StepSlot(before, slotOp)
-			add(next)
-		} else if drawn && old.Stored && old.Record.LiveAt(op.Now) {
-			add(old)
+		if p.Op.Kind == model.OpCycleIn {
+			if _, out, _ := model.StepSlot(old, model.SlotOp{Kind: model.OpCycleOut, Now: op.Now}); out.Outcome != model.OK {
+				continue
+			}
+			p = p.Moving(old.Record)
 		}
-	case model.OpClearExpired:
-		if next, _, legal := model.StepSlot(before, model.SlotOp{Kind: model.OpExpire, Now: op.Now}); legal {
-			add(next)
-		}
-	case model.OpSave, model.OpTouch, model.OpDelete:
-		if key == op.Key {
-			next, _, _ := model.StepSlot(before, slotOp)
+		if next, _, legal := model.StepSlot(before, p.Op); legal {
 			add(next)
 		}
 	}
