@@ -14,7 +14,7 @@
 //
 // Two ways to choose the interleavings:
 //
-//   - Exhaustive ([Check], [Explore]): every interleaving of each scenario is
+//   - Exhaustive ([Check], [TestStore]): every interleaving of each scenario is
 //     enumerated by depth-first search over the choice points, replaying the
 //     scenario from the start for each branch. Schedules with fewer
 //     preemptions are explored first (iterative context bounding, as in

@@ -32,7 +32,7 @@ import (
 // Options after the store name, comma-separated:
 //   - hide-locks: take file locks without announcing them, so that a
 //     worker blocks in the OS where the driver cannot see it;
-//   - v1: serve without the hook (builtin.Serve), as cmd/sessioncheck-worker
+//   - v1: serve without the hook (builtin.Serve), as `sessioncheck worker`
 //     does.
 
 const hookWorkerFlag = "-explore-hook-worker="

@@ -46,7 +46,6 @@ type job struct {
 	budget float64
 	dir    string // a fresh scratch directory for the store's files
 	report string // this result's directory inside the report
-	tmp    string // where the store's scratch directories go
 }
 
 // result is one row of results.json (schema in README.md).
@@ -186,7 +185,7 @@ func runAll(cfg config, prog *progress) ([]result, error) {
 func runOne(cfg config, tmp string, t target, c checkDef) result {
 	r := result{Store: t.name, Check: c.name, Expected: t.expectation(c.name), Seed: cfg.seed}
 	report := filepath.Join(cfg.out, safeName(t.name)+"."+c.name)
-	j := job{target: t, seed: cfg.seed, budget: cfg.budget, report: report, tmp: tmp}
+	j := job{target: t, seed: cfg.seed, budget: cfg.budget, report: report}
 	var o outcome
 	start := time.Now()
 	if err := os.MkdirAll(report, 0o755); err != nil {
