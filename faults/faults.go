@@ -43,6 +43,19 @@
 // workload succeeds with the model's answer (no lock left held, no
 // temporary file mistaken for a session), and the store then holds the
 // model's state.
+//
+// # What it needs of a store
+//
+// Determinism: the same workload (the same operations, the clock the
+// workload gives in impl.Options.Clock, the keys it gives in
+// impl.Options.NewKey) must make the same file-system calls in the same
+// order on every run, because a fault is named by the index of the call it
+// hits and each run starts the workload again. A store that reads the
+// wall clock, draws its own randomness, keeps state between runs, or makes
+// calls from background goroutines breaks that; Check then stops with the
+// verdict "error" and a detail saying "the store is not deterministic" (the
+// call it meant to fail did not come, or came as another call), never with
+// a pass.
 package faults
 
 import (
