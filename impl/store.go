@@ -274,7 +274,7 @@ func (s *Store) WriteTemp(key string, data []byte) (name string, err error) {
 	}
 	_, err = f.Write(data)
 	if err == nil {
-		err = s.steps.Sync(f)
+		err = s.steps.SyncFile(s, f)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -285,14 +285,18 @@ func (s *Store) WriteTemp(key string, data []byte) (name string, err error) {
 	return name, nil
 }
 
-// Sync makes what was written through f durable by running the Sync step
-// (for Steps).
-func (s *Store) Sync(f seam.File) error { return s.steps.Sync(f) }
+// Sync makes a file's content durable by running the SyncFile step (for
+// Steps).
+func (s *Store) Sync(f seam.File) error { return s.steps.SyncFile(s, f) }
 
 // SyncDir makes the directory's entries (renames, unlinks) durable by
-// syncing the directory through the Sync step (for Steps). Without it a
-// crash may undo a rename that an operation already reported.
-func (s *Store) SyncDir() error {
+// running the SyncDir step (for Steps). Without it a crash may undo a
+// rename that an operation already reported.
+func (s *Store) SyncDir() error { return s.steps.SyncDir(s) }
+
+// syncDir is the reference SyncDir step: open the directory and run the
+// Sync step on it.
+func syncDir(s *Store) error {
 	d, err := s.fs.OpenFile(s.dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("sync session directory: %w", err)
@@ -377,6 +381,11 @@ func (s *Store) Load(key string) (model.Record, error) {
 	if err := model.ValidateKey(key); err != nil {
 		return model.Record{}, err
 	}
+	return s.steps.Load(s, key)
+}
+
+// load is the reference Load step: read under the Lock step's shared side.
+func load(s *Store, key string) (model.Record, error) {
 	var rec model.Record
 	err := s.WithLock(key, true, func() (err error) {
 		rec, err = s.readLive(key, s.clock())
@@ -388,7 +397,15 @@ func (s *Store) Load(key string) (model.Record, error) {
 // Exists reports whether the session is stored and live; like Load it
 // takes no lock.
 func (s *Store) Exists(key string) (bool, error) {
-	_, err := s.Load(key)
+	if err := model.ValidateKey(key); err != nil {
+		return false, err
+	}
+	return s.steps.Exists(s, key)
+}
+
+// exists is the reference Exists step: the Load step, its not-found false.
+func exists(s *Store, key string) (bool, error) {
+	_, err := s.steps.Load(s, key)
 	if errors.Is(err, model.ErrNotFound) {
 		return false, nil
 	}
@@ -400,6 +417,11 @@ func (s *Store) Save(key string, values model.Values, expiry time.Time) error {
 	if err := model.ValidateKey(key); err != nil {
 		return err
 	}
+	return s.steps.Save(s, key, values, expiry)
+}
+
+// save is the reference Save step: the Update step, replacing the record.
+func save(s *Store, key string, values model.Values, expiry time.Time) error {
 	return s.steps.Update(s, key, func(model.Record) model.Record {
 		return model.Record{Values: values, Expiry: expiry}
 	})
@@ -410,6 +432,11 @@ func (s *Store) Touch(key string, expiry time.Time) error {
 	if err := model.ValidateKey(key); err != nil {
 		return err
 	}
+	return s.steps.Touch(s, key, expiry)
+}
+
+// touch is the reference Touch step: the Update step, keeping the values.
+func touch(s *Store, key string, expiry time.Time) error {
 	return s.steps.Update(s, key, func(cur model.Record) model.Record {
 		return model.Record{Values: cur.Values, Expiry: expiry}
 	})
@@ -422,6 +449,11 @@ func (s *Store) Delete(key string) error {
 	if err := model.ValidateKey(key); err != nil {
 		return err
 	}
+	return s.steps.Delete(s, key)
+}
+
+// deleteKey is the reference Delete step: unlink under key's lock.
+func deleteKey(s *Store, key string) error {
 	return s.WithLock(key, false, func() error {
 		err := s.fs.Remove(s.Path(key))
 		if errors.Is(err, fs.ErrNotExist) {
@@ -444,6 +476,12 @@ func (s *Store) Cycle(key string) (string, error) {
 	if err := model.ValidateKey(key); err != nil {
 		return "", err
 	}
+	return s.steps.Cycle(s, key)
+}
+
+// cycle is the reference Cycle step: read, publish under a fresh key, and
+// unlink the old key, all under the old key's lock.
+func cycle(s *Store, key string) (string, error) {
 	var newKey string
 	err := s.WithLock(key, false, func() error {
 		rec, err := s.readLive(key, s.clock())
