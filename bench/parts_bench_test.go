@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sessioncheck/sessioncheck/impl"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // BenchmarkParts times the pieces of the store's operations on their own, so
@@ -61,7 +62,7 @@ func BenchmarkParts(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(size))
 			for range b.N {
-				f, err := impl.OS.OpenFile(path, os.O_RDONLY, 0)
+				f, err := seam.OS.OpenFile(path, os.O_RDONLY, 0)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -88,7 +89,7 @@ func BenchmarkParts(b *testing.B) {
 		dir := benchDir(b)
 		b.ReportAllocs()
 		for range b.N {
-			unlock, err := impl.OS.Lock(filepath.Join(dir, "l_00"), impl.FileLock)
+			unlock, err := seam.OS.Lock(filepath.Join(dir, "l_00"), seam.FileLock)
 			if err != nil {
 				b.Fatal(err)
 			}

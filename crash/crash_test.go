@@ -10,6 +10,7 @@ import (
 	"github.com/sessioncheck/sessioncheck/crash"
 	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/impl/variants"
+	"github.com/sessioncheck/sessioncheck/seam"
 	"github.com/sessioncheck/sessioncheck/verdict"
 )
 
@@ -72,7 +73,7 @@ func TestReportNamesEverything(t *testing.T) {
 // acknowledges a Delete (and the removal of a cycled-out key) that a crash
 // undoes: the session comes back.
 type lazyUnlink struct {
-	impl.FS
+	seam.FS
 	pending bool // a Remove happened since the last directory fsync
 }
 
@@ -84,7 +85,7 @@ func (l *lazyUnlink) Remove(name string) error {
 	return err
 }
 
-func (l *lazyUnlink) OpenFile(name string, flag int, perm fs.FileMode) (impl.File, error) {
+func (l *lazyUnlink) OpenFile(name string, flag int, perm fs.FileMode) (seam.File, error) {
 	f, err := l.FS.OpenFile(name, flag, perm)
 	if err == nil && flag&syscall.O_DIRECTORY != 0 && l.pending {
 		l.pending = false
@@ -93,7 +94,7 @@ func (l *lazyUnlink) OpenFile(name string, flag int, perm fs.FileMode) (impl.Fil
 	return f, err
 }
 
-type noSync struct{ impl.File }
+type noSync struct{ seam.File }
 
 func (noSync) Sync() error { return nil }
 

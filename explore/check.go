@@ -16,10 +16,13 @@ import (
 // operations, a few observations), so a depth-first search over the orders
 // with memoisation is instant; the semantics come only from model.CheckSlot.
 //
-// The per-key view follows the linearizability package: Create acts on the
-// key it returned, Cycle moves the record from the old key to the new one
-// in one step, and ClearExpired is split into one Expire per key it reported
-// removing, each placed independently within the sweep's call and return.
+// The per-key view is model.Split's, as in the linearizability package:
+// Create acts on the key it returned, Cycle is a cycle-out on the old key
+// and a cycle-in on the new one, each placed at its own point within the
+// cycle's call and return (the cycle-out first: the record it takes is the
+// record the cycle-in brings), and ClearExpired is one Expire per key it
+// reported removing, each placed independently within the sweep's call and
+// return.
 
 // slots is the state of the keys a history touches. It is never mutated:
 // a step returns a new map.
@@ -53,9 +56,15 @@ func (s slots) String() string {
 type unit struct {
 	op        int // index in the history
 	call, ret int
+	after     int // the unit that must be placed first (a cycle-in's cycle-out), or -1
 	what      string
 	step      func(slots) (slots, error)
 }
+
+// movedKey is where a cycle's record waits between its cycle-out and its
+// cycle-in: a name no session key can have, so it is part of the state
+// (and of the memo) without being a key any operation names.
+func movedKey(op int) string { return fmt.Sprintf("(moving, op %d)", op) }
 
 // units splits the history; an operation no model step can explain (a
 // failure on a healthy file system, a bad key) is an error at once.
@@ -63,67 +72,26 @@ func units(history []*Operation) ([]unit, error) {
 	var us []unit
 	for i, h := range history {
 		op, got := h.Op, h.Result
-		if got.Outcome == model.Failed {
-			return nil, fmt.Errorf("%s %s failed: %v; a store must not fail on a healthy file system", clientName(h.Client), fmtOp(op), h.Err)
+		what := clientName(h.Client) + " " + fmtOp(op)
+		parts, err := model.Split(op, got)
+		if err != nil {
+			if h.Err != nil {
+				return nil, fmt.Errorf("%s: %v (the store's error: %v)", what, err, h.Err)
+			}
+			return nil, fmt.Errorf("%s: %v", what, err)
 		}
-		u := unit{op: i, call: h.Call, ret: h.Return, what: clientName(h.Client) + " " + fmtOp(op)}
-		slotOp := model.SlotOp{Kind: op.Kind, Values: op.Values, Expiry: op.Expiry, Now: op.Now}
-		switch op.Kind {
-		case model.OpCreate:
-			if got.Outcome != model.OK {
-				return nil, fmt.Errorf("%s %s returned %v (%v); a create always succeeds", clientName(h.Client), fmtOp(op), got.Outcome, h.Err)
+		for _, p := range parts {
+			u := unit{op: i, call: h.Call, ret: h.Return, after: -1, what: what}
+			switch p.Op.Kind {
+			case model.OpCycleOut:
+				u.what += " (cycle-out)"
+			case model.OpCycleIn:
+				u.what += " (cycle-in)"
+				u.after = len(us) - 1
+			case model.OpExpire:
+				u.what = fmt.Sprintf("%s (removing %s)", what, p.Key)
 			}
-			if err := model.ValidateKey(got.Key); err != nil {
-				return nil, fmt.Errorf("%s %s returned a bad key: %v", clientName(h.Client), fmtOp(op), err)
-			}
-			key := got.Key
-			u.step = func(s slots) (slots, error) { return checkOn(s, key, slotOp, model.SlotResult{}) }
-			us = append(us, u)
-		case model.OpCycle:
-			old, nk := op.Key, got.Key
-			if got.Outcome != model.OK {
-				out := slotOp
-				out.Kind = model.OpCycleOut
-				u.step = func(s slots) (slots, error) {
-					return checkOn(s, old, out, model.SlotResult{Outcome: got.Outcome})
-				}
-				us = append(us, u)
-				continue
-			}
-			if err := model.ValidateKey(nk); err != nil {
-				return nil, fmt.Errorf("%s %s returned a bad key: %v", clientName(h.Client), fmtOp(op), err)
-			}
-			u.step = func(s slots) (slots, error) {
-				out := slotOp
-				out.Kind = model.OpCycleOut
-				// The record moved is whatever the old key held at
-				// this point; CheckSlot decides whether it could move.
-				moved := s[old].Record
-				next, err := checkOn(s, old, out, model.SlotResult{Record: moved})
-				if err != nil {
-					return s, err
-				}
-				in := model.SlotOp{Kind: model.OpCycleIn, Values: moved.Values, Expiry: moved.Expiry, Now: op.Now}
-				return checkOn(next, nk, in, model.SlotResult{})
-			}
-			us = append(us, u)
-		case model.OpClearExpired:
-			if got.Outcome != model.OK {
-				return nil, fmt.Errorf("%s %s returned %v (%v)", clientName(h.Client), fmtOp(op), got.Outcome, h.Err)
-			}
-			for _, k := range got.Removed {
-				key := k
-				e := u
-				e.what = fmt.Sprintf("%s (removing %s)", u.what, key)
-				e.step = func(s slots) (slots, error) {
-					return checkOn(s, key, model.SlotOp{Kind: model.OpExpire, Now: op.Now}, model.SlotResult{})
-				}
-				us = append(us, e)
-			}
-		default:
-			key := op.Key
-			res := model.SlotResult{Outcome: got.Outcome, Record: got.Record, Exists: got.Exists}
-			u.step = func(s slots) (slots, error) { return checkOn(s, key, slotOp, res) }
+			u.step = partStep(p, movedKey(i))
 			us = append(us, u)
 		}
 	}
@@ -131,6 +99,29 @@ func units(history []*Operation) ([]unit, error) {
 		return nil, fmt.Errorf("explore: a history of %d steps is too long to check", len(us))
 	}
 	return us, nil
+}
+
+// partStep checks one part against the state. An ok cycle-out moves
+// whatever the old key held at that point (CheckSlot decides whether it
+// could move) to moving; the cycle-in takes it from there.
+func partStep(p model.Part, moving string) func(slots) (slots, error) {
+	switch {
+	case p.Op.Kind == model.OpCycleOut && p.Moves():
+		return func(s slots) (slots, error) {
+			moved := s[p.Key].Record
+			next, err := checkOn(s, p.Key, p.Moving(moved).Op, p.Moving(moved).Result)
+			if err != nil {
+				return s, err
+			}
+			return next.with(moving, model.Slot{Stored: true, Record: moved}), nil
+		}
+	case p.Op.Kind == model.OpCycleIn:
+		return func(s slots) (slots, error) {
+			in := p.Moving(s[moving].Record)
+			return checkOn(s.with(moving, model.Slot{}), in.Key, in.Op, in.Result)
+		}
+	}
+	return func(s slots) (slots, error) { return checkOn(s, p.Key, p.Op, p.Result) }
 }
 
 func checkOn(s slots, key string, op model.SlotOp, got model.SlotResult) (slots, error) {
@@ -197,7 +188,7 @@ func checkHistory(history []*Operation) *HistoryError {
 		}
 		var why []string
 		for i, u := range us {
-			if done&(1<<i) != 0 || !minimal(us, done, u) {
+			if done&(1<<i) != 0 || !minimal(us, done, u) || (u.after >= 0 && done&(1<<u.after) == 0) {
 				continue
 			}
 			next, err := u.step(s)

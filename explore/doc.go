@@ -3,7 +3,7 @@
 //
 // Random concurrent runs find the narrow races of a file store only by luck:
 // a check-then-rename window is a few microseconds wide. Here the scheduler
-// stands behind the store's file-system seam (impl.FS). Every concurrent
+// stands behind the store's file-system seam (seam.FS). Every concurrent
 // client is its own store instance with its own view of one shared file
 // system, as a separate process would be; exactly one client runs at a time,
 // and every file-system call (open, read, write, sync, close, rename, remove,
@@ -14,7 +14,7 @@
 //
 // Two ways to choose the interleavings:
 //
-//   - Exhaustive ([Check], [Explore]): every interleaving of each scenario is
+//   - Exhaustive ([Check], [TestStore]): every interleaving of each scenario is
 //     enumerated by depth-first search over the choice points, replaying the
 //     scenario from the start for each branch. Schedules with fewer
 //     preemptions are explored first (iterative context bounding, as in

@@ -17,6 +17,7 @@ import (
 	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/impl/variants"
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/seam"
 	"github.com/sessioncheck/sessioncheck/worker"
 	"github.com/sessioncheck/sessioncheck/worker/builtin"
 )
@@ -24,14 +25,14 @@ import (
 // A Go worker that speaks the scheduling hook, for the tests of
 // CheckWorker: the test binary re-executed with -explore-hook-worker=STORE
 // serves a built-in store (impl/variants) over the worker protocol, with
-// every file-system call of the store announced through hookFS, an impl.FS
+// every file-system call of the store announced through hookFS, an seam.FS
 // wrapper. The Go worker of package worker/builtin speaks version 1 only:
 // this is the same server (worker.Server) with the hook in front of it.
 //
 // Options after the store name, comma-separated:
 //   - hide-locks: take file locks without announcing them, so that a
 //     worker blocks in the OS where the driver cannot see it;
-//   - v1: serve without the hook (builtin.Serve), as cmd/sessioncheck-worker
+//   - v1: serve without the hook (builtin.Serve), as `sessioncheck worker`
 //     does.
 
 const hookWorkerFlag = "-explore-hook-worker="
@@ -202,7 +203,7 @@ func (h *hookWorker) announce(call, path, path2 string, flags []string) error {
 // hookFS announces every call of the store and then makes it on the OS.
 type hookFS struct{ h *hookWorker }
 
-var _ impl.FS = hookFS{}
+var _ seam.FS = hookFS{}
 
 func flagNames(flag int) []string {
 	var names []string
@@ -225,11 +226,11 @@ func flagNames(flag int) []string {
 	return names
 }
 
-func (f hookFS) OpenFile(name string, flag int, perm fs.FileMode) (impl.File, error) {
+func (f hookFS) OpenFile(name string, flag int, perm fs.FileMode) (seam.File, error) {
 	if err := f.h.announce("open", name, "", flagNames(flag)); err != nil {
 		return nil, err
 	}
-	file, err := impl.OS.OpenFile(name, flag, perm)
+	file, err := seam.OS.OpenFile(name, flag, perm)
 	if err != nil {
 		return nil, err
 	}
@@ -240,49 +241,49 @@ func (f hookFS) Rename(oldpath, newpath string) error {
 	if err := f.h.announce("rename", oldpath, newpath, nil); err != nil {
 		return err
 	}
-	return impl.OS.Rename(oldpath, newpath)
+	return seam.OS.Rename(oldpath, newpath)
 }
 
 func (f hookFS) RenameNoReplace(oldpath, newpath string) error {
 	if err := f.h.announce("rename-noreplace", oldpath, newpath, nil); err != nil {
 		return err
 	}
-	return impl.OS.RenameNoReplace(oldpath, newpath)
+	return seam.OS.RenameNoReplace(oldpath, newpath)
 }
 
 func (f hookFS) Remove(name string) error {
 	if err := f.h.announce("unlink", name, "", nil); err != nil {
 		return err
 	}
-	return impl.OS.Remove(name)
+	return seam.OS.Remove(name)
 }
 
 func (f hookFS) ReadDir(name string) ([]string, error) {
 	if err := f.h.announce("listdir", name, "", nil); err != nil {
 		return nil, err
 	}
-	return impl.OS.ReadDir(name)
+	return seam.OS.ReadDir(name)
 }
 
 func (f hookFS) Lstat(name string) (fs.FileInfo, error) {
 	if err := f.h.announce("lstat", name, "", nil); err != nil {
 		return nil, err
 	}
-	return impl.OS.Lstat(name)
+	return seam.OS.Lstat(name)
 }
 
 // Lock announces a file lock (unless hide-locks) before taking it and its
 // release after. An in-process lock is not announced: one worker serves
 // one request at a time, so its own process lock never blocks it, and it
 // excludes nothing in another worker.
-func (f hookFS) Lock(name string, kind impl.LockKind) (func() error, error) {
-	announced := kind == impl.FileLock && !f.h.hideLocks
+func (f hookFS) Lock(name string, kind seam.LockKind) (func() error, error) {
+	announced := kind == seam.FileLock && !f.h.hideLocks
 	if announced {
 		if err := f.h.announce("lock", name, "", nil); err != nil {
 			return nil, err
 		}
 	}
-	unlock, err := impl.OS.Lock(name, kind)
+	unlock, err := seam.OS.Lock(name, kind)
 	if err != nil || !announced {
 		return unlock, err
 	}
@@ -297,7 +298,7 @@ func (f hookFS) Lock(name string, kind impl.LockKind) (func() error, error) {
 
 type hookFile struct {
 	h    *hookWorker
-	f    impl.File
+	f    seam.File
 	path string
 }
 

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // Env is what one client's store is opened with: the session directory, the
@@ -16,7 +16,7 @@ import (
 // clock and its key randomness.
 type Env struct {
 	Dir   string
-	FS    impl.FS
+	FS    seam.FS
 	Clock model.Clock
 	// Rand is the client's key randomness: every client draws the same
 	// keys in the same order (see KeyAt), so concurrent creates collide.

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sessioncheck/sessioncheck/impl"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // Call names one kind of file-system call.
@@ -68,7 +68,7 @@ type Event struct {
 	Path   string // relative to the session directory when inside it
 	Path2  string // the new name of a rename
 	Flag   int    // open flags
-	Lock   impl.LockKind
+	Lock   seam.LockKind
 	// Name is the call as a worker process announced it ("unlink",
 	// "mkstemp", ...), when the call came from a worker rather than from
 	// the file-system seam; Call is then the nearest kind.
@@ -108,13 +108,13 @@ func (e Event) String() string {
 
 func clientName(c int) string { return fmt.Sprintf("c%d", c) }
 
-func lockKindString(k impl.LockKind) string {
+func lockKindString(k seam.LockKind) string {
 	switch k {
-	case impl.FileLock:
+	case seam.FileLock:
 		return "file lock"
-	case impl.ProcessLock:
+	case seam.ProcessLock:
 		return "process lock"
-	case impl.ProcessSharedLock:
+	case seam.ProcessSharedLock:
 		return "process shared lock"
 	}
 	return fmt.Sprintf("LockKind(%d)", k)
@@ -214,14 +214,14 @@ func newSched(dir string, ch chooser, stall time.Duration) *sched {
 type client struct {
 	id     int
 	s      *sched
-	fs     impl.FS // its view of the world
+	fs     seam.FS // its view of the world
 	resume chan bool
 	parked *request
 	active bool // has a task that has not finished
 	op     int  // history index of the operation it is running, or -1
 }
 
-func (s *sched) addClient(view impl.FS) *client {
+func (s *sched) addClient(view seam.FS) *client {
 	c := &client{id: len(s.clients), s: s, fs: view, resume: make(chan bool), op: -1}
 	s.clients = append(s.clients, c)
 	return c
@@ -539,9 +539,9 @@ func (e *StallError) Error() string {
 // clientFS is one client's view of the file system: every call parks first.
 type clientFS struct{ c *client }
 
-var _ impl.FS = clientFS{}
+var _ seam.FS = clientFS{}
 
-func (f clientFS) OpenFile(name string, flag int, perm fs.FileMode) (impl.File, error) {
+func (f clientFS) OpenFile(name string, flag int, perm fs.FileMode) (seam.File, error) {
 	c := f.c
 	if !c.point(request{call: CallOpen}) {
 		return nil, errAborted
@@ -616,20 +616,20 @@ func (f clientFS) Lstat(name string) (fs.FileInfo, error) {
 // the lock is free, so the file system's own lock never blocks. A file lock
 // is one lock for every client; an in-process lock is one per client,
 // because every client is a separate process.
-func (f clientFS) Lock(name string, kind impl.LockKind) (func() error, error) {
+func (f clientFS) Lock(name string, kind seam.LockKind) (func() error, error) {
 	c := f.c
 	key := "file lock " + c.s.rel(name)
-	if kind != impl.FileLock {
+	if kind != seam.FileLock {
 		key = fmt.Sprintf("%s's process lock %s", clientName(c.id), name)
 	}
-	shared := kind == impl.ProcessSharedLock
+	shared := kind == seam.ProcessSharedLock
 	if !c.point(request{call: CallLock, lockKey: key, shared: shared}) {
 		return nil, errAborted
 	}
 	// The scheduler marked the lock held when it picked this client.
 	var under func() error
 	var err error
-	if kind == impl.FileLock {
+	if kind == seam.FileLock {
 		// Take the file system's lock too: it may create the lock file,
 		// which other calls can see. It is free, so this cannot block.
 		under, err = c.fs.Lock(name, kind)
@@ -661,7 +661,7 @@ func (f clientFS) Lock(name string, kind impl.LockKind) (func() error, error) {
 // clientFile is an open file whose every call is a scheduling point.
 type clientFile struct {
 	c    *client
-	f    impl.File
+	f    seam.File
 	path string
 }
 

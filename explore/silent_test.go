@@ -7,8 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // buildSilentHook builds the hostile worker of
@@ -55,7 +55,7 @@ func TestSilentHookWorkerIsAnError(t *testing.T) {
 func TestSilentStoreInProcessIsAnError(t *testing.T) {
 	ref := opener(t, "reference")
 	bypass := func(env Env) (model.Store, error) {
-		env.FS = impl.OS
+		env.FS = seam.OS
 		return ref(env)
 	}
 	res := Check(bypass, Config{Worlds: OSWorlds(t.TempDir())})

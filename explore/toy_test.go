@@ -13,8 +13,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // toy is a deliberately small file store used to test the explorer itself,
@@ -34,7 +34,7 @@ const toyFlags = syscall.O_NOFOLLOW | syscall.O_CLOEXEC
 func (t *toy) path(k string) string { return filepath.Join(t.env.Dir, k) }
 
 func (t *toy) lock(k string) (func() error, error) {
-	return t.env.FS.Lock(filepath.Join(t.env.Dir, ".lock-"+k), impl.FileLock)
+	return t.env.FS.Lock(filepath.Join(t.env.Dir, ".lock-"+k), seam.FileLock)
 }
 
 func encode(r model.Record) []byte {

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/memfs"
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // World is one fresh file system for one run of a scenario: the directory
@@ -17,15 +17,15 @@ type World interface {
 	// Dir is the session directory; it exists and is empty.
 	Dir() string
 	// View returns the file system as process p sees it.
-	View(p int) impl.FS
+	View(p int) seam.FS
 	// Close releases the world and everything in it.
 	Close() error
 }
 
 // OSWorlds returns a World factory over the real file system: each World is
 // a fresh directory under root (os.TempDir when root is empty; /dev/shm is a
-// good choice on Linux because every run syncs). Every view is impl.OS; the
-// scheduler keeps in-process locks per client itself, so sharing impl.OS
+// good choice on Linux because every run syncs). Every view is seam.OS; the
+// scheduler keeps in-process locks per client itself, so sharing seam.OS
 // between simulated processes is safe.
 // The clock is not used: the real file system has its own.
 func OSWorlds(root string) func(model.Clock) (World, error) {
@@ -41,7 +41,7 @@ func OSWorlds(root string) func(model.Clock) (World, error) {
 type osWorld string
 
 func (w osWorld) Dir() string      { return string(w) }
-func (w osWorld) View(int) impl.FS { return impl.OS }
+func (w osWorld) View(int) seam.FS { return seam.OS }
 func (w osWorld) Close() error     { return os.RemoveAll(string(w)) }
 
 // MemDir is the session directory of a MemWorlds world.
@@ -68,7 +68,7 @@ type memWorld struct {
 
 func (w *memWorld) Dir() string { return MemDir }
 
-func (w *memWorld) View(p int) impl.FS {
+func (w *memWorld) View(p int) seam.FS {
 	for len(w.views) <= p {
 		if len(w.views) == 0 {
 			w.views = append(w.views, w.disk)

@@ -43,6 +43,19 @@
 // workload succeeds with the model's answer (no lock left held, no
 // temporary file mistaken for a session), and the store then holds the
 // model's state.
+//
+// # What it needs of a store
+//
+// Determinism: the same workload (the same operations, the clock the
+// workload gives in impl.Options.Clock, the keys it gives in
+// impl.Options.NewKey) must make the same file-system calls in the same
+// order on every run, because a fault is named by the index of the call it
+// hits and each run starts the workload again. A store that reads the
+// wall clock, draws its own randomness, keeps state between runs, or makes
+// calls from background goroutines breaks that; Check then stops with the
+// verdict "error" and a detail saying "the store is not deterministic" (the
+// call it meant to fail did not come, or came as another call), never with
+// a pass.
 package faults
 
 import (
@@ -52,10 +65,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/memfs/hookfs"
 	"github.com/sessioncheck/sessioncheck/memfs/workload"
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // Later is how many operations run after the faulted one before the final
@@ -110,7 +123,7 @@ func Errnos(c hookfs.Call) []syscall.Errno {
 	case "close":
 		return []syscall.Errno{syscall.EIO, syscall.EINTR}
 	case "lock":
-		if c.Kind == impl.FileLock {
+		if c.Kind == seam.FileLock {
 			return []syscall.Errno{syscall.EIO, syscall.EINTR, syscall.ENOSPC}
 		}
 		return []syscall.Errno{syscall.EIO, syscall.EINTR}
@@ -344,7 +357,7 @@ func where(crashed bool) string {
 // observe reads every key the run knows of through a fresh store on the
 // disk as it is, or as a crash now would leave it.
 func observe(open Opener, env *workload.Env, crashed bool) (map[string]workload.Observation, error) {
-	var fsys impl.FS = env.Disk.NewProcess()
+	var fsys seam.FS = env.Disk.NewProcess()
 	if crashed {
 		fsys = env.Disk.Crash()
 	}
@@ -359,13 +372,10 @@ func (r *run) report(step int, v string) string {
 }
 
 func describe(op model.Op, got model.Result, err error) string {
-	switch {
-	case err != nil:
+	if err != nil {
 		return fmt.Sprintf("%v (%v)", got.Outcome, err)
-	case got.Outcome == model.OK && (op.Kind == model.OpSave || op.Kind == model.OpTouch || op.Kind == model.OpDelete):
-		return "ok"
 	}
-	return got.String()
+	return model.Printer{}.Result(op.Kind, got)
 }
 
 func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }

@@ -7,10 +7,11 @@ import (
 	"testing"
 
 	"github.com/sessioncheck/sessioncheck/impl"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // hidePermFS reports every directory as 0700: the permission guard switched off.
-type hidePermFS struct{ impl.FS }
+type hidePermFS struct{ seam.FS }
 
 type perm0700 struct{ fs.FileInfo }
 
@@ -26,7 +27,7 @@ func (h hidePermFS) Lstat(name string) (fs.FileInfo, error) {
 
 // writableDirectory opens a session directory writable by others (and one
 // writable by group): Open must refuse each, naming the path and the mode.
-func writableDirectory(t *testing.T, fsys impl.FS) string {
+func writableDirectory(t *testing.T, fsys seam.FS) string {
 	var p secProblems
 	for _, mode := range []os.FileMode{0o777, 0o777 | os.ModeSticky, 0o770, 0o702} {
 		dir := t.TempDir()
@@ -49,7 +50,7 @@ func writableDirectory(t *testing.T, fsys impl.FS) string {
 
 func TestHostileDirectoryWritableByOthers(t *testing.T) {
 	guardCase(t,
-		func(t *testing.T) string { return writableDirectory(t, impl.OS) },
+		func(t *testing.T) string { return writableDirectory(t, seam.OS) },
 		"an Lstat that reports every directory as 0700",
-		func(t *testing.T) string { return writableDirectory(t, hidePermFS{impl.OS}) })
+		func(t *testing.T) string { return writableDirectory(t, hidePermFS{seam.OS}) })
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/memfs/hookfs"
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // errInjected is the error a test injects: EIO, like a failing disk.
@@ -57,7 +58,7 @@ func TestInjectedErrors(t *testing.T) {
 		t.Run(fc.name, func(t *testing.T) {
 			run := func(failAt int) (err error, before, after map[string]model.Record, calls []hookfs.Call) {
 				dir := t.TempDir()
-				h := hookfs.Record(impl.OS)
+				h := hookfs.Record(seam.OS)
 				s := open(t, dir, impl.Options{FS: h, Rand: seededRand(7)})
 				created(t, s) // a bystander that must never change
 				key := fc.setup(t, s)

@@ -10,13 +10,14 @@ import (
 
 	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // plantedFIFO plants a named pipe as a session file. Load of its key and
 // ClearExpired must return (an error for that key), not block in open(2);
 // a hang is detected with a generous deadline, then the pipe is opened for
 // writing to release the blocked call.
-func plantedFIFO(t *testing.T, fsys impl.FS) string {
+func plantedFIFO(t *testing.T, fsys seam.FS) string {
 	dir := t.TempDir()
 	s := secOpen(t, dir, impl.Options{FS: fsys})
 	const key = "fifofifofifofifofifofifofifofifo"
@@ -59,7 +60,7 @@ func plantedFIFO(t *testing.T, fsys impl.FS) string {
 
 func TestHostileSessionFileFIFO(t *testing.T) {
 	guardCase(t,
-		func(t *testing.T) string { return plantedFIFO(t, impl.OS) },
+		func(t *testing.T) string { return plantedFIFO(t, seam.OS) },
 		"O_NONBLOCK stripped from every open",
-		func(t *testing.T) string { return plantedFIFO(t, &secFS{FS: impl.OS, strip: syscall.O_NONBLOCK}) })
+		func(t *testing.T) string { return plantedFIFO(t, &secFS{FS: seam.OS, strip: syscall.O_NONBLOCK}) })
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/impl/variants"
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // Hostile files and directories (docs/SECURITY.md). Each case is a scenario
@@ -76,7 +77,7 @@ func guardCase(t *testing.T, on func(t *testing.T) string, offName string, off f
 
 // secFS wraps a file system to switch one guard off or to inject errors.
 type secFS struct {
-	impl.FS
+	seam.FS
 	strip       int    // flags removed from every OpenFile
 	followLstat bool   // Lstat follows a final symbolic link (os.Stat)
 	lockFollows bool   // Lock opens its file without O_NOFOLLOW
@@ -101,7 +102,7 @@ func (f *secFS) ask(op, name string) error {
 	return nil
 }
 
-func (f *secFS) OpenFile(name string, flag int, perm fs.FileMode) (impl.File, error) {
+func (f *secFS) OpenFile(name string, flag int, perm fs.FileMode) (seam.File, error) {
 	flag &^= f.strip
 	writes := flag&(os.O_WRONLY|os.O_RDWR|os.O_CREATE|os.O_TRUNC) != 0
 	if writes {
@@ -149,14 +150,14 @@ func (f *secFS) Lstat(name string) (fs.FileInfo, error) {
 	return f.FS.Lstat(name)
 }
 
-func (f *secFS) Lock(name string, kind impl.LockKind) (func() error, error) {
+func (f *secFS) Lock(name string, kind seam.LockKind) (func() error, error) {
 	if err := f.ask("lock", name); err != nil {
 		return nil, err
 	}
-	if !f.lockFollows || kind != impl.FileLock {
+	if !f.lockFollows || kind != seam.FileLock {
 		return f.FS.Lock(name, kind)
 	}
-	// impl.OS's file lock without O_NOFOLLOW.
+	// seam.OS's file lock without O_NOFOLLOW.
 	file, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, err
@@ -169,7 +170,7 @@ func (f *secFS) Lock(name string, kind impl.LockKind) (func() error, error) {
 }
 
 type secFile struct {
-	impl.File
+	seam.File
 	fs      *secFS
 	name    string
 	session bool
@@ -251,7 +252,7 @@ func (p secProblems) String() string                  { return strings.Join(p, "
 // attacker got written elsewhere) and runs every operation on key. The store
 // must follow none of them: nothing may be read through the link and its
 // target must stay as it was.
-func symlinkedSessionFile(t *testing.T, fsys impl.FS) string {
+func symlinkedSessionFile(t *testing.T, fsys seam.FS) string {
 	dir, outside := t.TempDir(), t.TempDir()
 	key, err := secOpen(t, outside, impl.Options{}).Create(secVals("user", "admin"), secExpiry)
 	if err != nil {
@@ -290,10 +291,10 @@ func symlinkedSessionFile(t *testing.T, fsys impl.FS) string {
 
 func TestHostileSessionFileSymlink(t *testing.T) {
 	guardCase(t,
-		func(t *testing.T) string { return symlinkedSessionFile(t, impl.OS) },
+		func(t *testing.T) string { return symlinkedSessionFile(t, seam.OS) },
 		"O_NOFOLLOW stripped from every open",
 		func(t *testing.T) string {
-			return symlinkedSessionFile(t, &secFS{FS: impl.OS, strip: syscall.O_NOFOLLOW})
+			return symlinkedSessionFile(t, &secFS{FS: seam.OS, strip: syscall.O_NOFOLLOW})
 		})
 }
 
@@ -304,7 +305,7 @@ func TestHostileSessionFileSymlink(t *testing.T) {
 // directory and to a name that does not exist there. Save must create
 // through neither: the outside file keeps its bytes, the missing one stays
 // missing, the session file stays a regular file holding the new record.
-func symlinkedTempPath(t *testing.T, fsys impl.FS) string {
+func symlinkedTempPath(t *testing.T, fsys seam.FS) string {
 	dir, outside := t.TempDir(), t.TempDir()
 	key, err := secOpen(t, dir, impl.Options{}).Create(secVals("n", "1"), secExpiry)
 	if err != nil {
@@ -341,10 +342,10 @@ func symlinkedTempPath(t *testing.T, fsys impl.FS) string {
 
 func TestHostileTempPathSymlink(t *testing.T) {
 	guardCase(t,
-		func(t *testing.T) string { return symlinkedTempPath(t, impl.OS) },
+		func(t *testing.T) string { return symlinkedTempPath(t, seam.OS) },
 		"O_EXCL and O_NOFOLLOW stripped",
 		func(t *testing.T) string {
-			return symlinkedTempPath(t, &secFS{FS: impl.OS, strip: syscall.O_EXCL | syscall.O_NOFOLLOW})
+			return symlinkedTempPath(t, &secFS{FS: seam.OS, strip: syscall.O_EXCL | syscall.O_NOFOLLOW})
 		})
 	// Either flag alone keeps the outside file safe; without O_EXCL the
 	// planted link costs the write (ELOOP), not just a name.
@@ -352,7 +353,7 @@ func TestHostileTempPathSymlink(t *testing.T) {
 		name  string
 		strip int
 	}{{"O_NOFOLLOW", syscall.O_NOFOLLOW}, {"O_EXCL", syscall.O_EXCL}} {
-		p := symlinkedTempPath(t, &secFS{FS: impl.OS, strip: c.strip})
+		p := symlinkedTempPath(t, &secFS{FS: seam.OS, strip: c.strip})
 		if strings.Contains(p, "outside") {
 			t.Errorf("with only %s stripped: %s", c.name, p)
 		}
@@ -362,7 +363,7 @@ func TestHostileTempPathSymlink(t *testing.T) {
 
 // symlinkedLockFile plants key's lock stripe as a link to a name outside the
 // directory. Taking the lock must not create that file.
-func symlinkedLockFile(t *testing.T, fsys impl.FS) string {
+func symlinkedLockFile(t *testing.T, fsys seam.FS) string {
 	dir, outside := t.TempDir(), t.TempDir()
 	key, err := secOpen(t, dir, impl.Options{}).Create(secVals("n", "1"), secExpiry)
 	if err != nil {
@@ -385,14 +386,14 @@ func symlinkedLockFile(t *testing.T, fsys impl.FS) string {
 
 func TestHostileLockFileSymlink(t *testing.T) {
 	guardCase(t,
-		func(t *testing.T) string { return symlinkedLockFile(t, impl.OS) },
+		func(t *testing.T) string { return symlinkedLockFile(t, seam.OS) },
 		"a lock opened without O_NOFOLLOW",
-		func(t *testing.T) string { return symlinkedLockFile(t, &secFS{FS: impl.OS, lockFollows: true}) })
+		func(t *testing.T) string { return symlinkedLockFile(t, &secFS{FS: seam.OS, lockFollows: true}) })
 }
 
 // --- A session directory that is a symbolic link -----------------------------
 
-func symlinkedDirectory(t *testing.T, fsys impl.FS) string {
+func symlinkedDirectory(t *testing.T, fsys seam.FS) string {
 	real := t.TempDir()
 	link := filepath.Join(t.TempDir(), "sessions")
 	if err := os.Symlink(real, link); err != nil {
@@ -410,9 +411,9 @@ func symlinkedDirectory(t *testing.T, fsys impl.FS) string {
 
 func TestHostileDirectorySymlink(t *testing.T) {
 	guardCase(t,
-		func(t *testing.T) string { return symlinkedDirectory(t, impl.OS) },
+		func(t *testing.T) string { return symlinkedDirectory(t, seam.OS) },
 		"an Lstat that follows links",
-		func(t *testing.T) string { return symlinkedDirectory(t, &secFS{FS: impl.OS, followLstat: true}) })
+		func(t *testing.T) string { return symlinkedDirectory(t, &secFS{FS: seam.OS, followLstat: true}) })
 }
 
 // --- A session file copied to another key's name -----------------------------
@@ -420,7 +421,7 @@ func TestHostileDirectorySymlink(t *testing.T) {
 // copiedSessionFile copies alice's session file over bob's, and to the name
 // of a key that was never issued. Both must read as ErrCorrupt naming the
 // key read, be left in place, and refuse to be saved over.
-func copiedSessionFile(t *testing.T, fsys impl.FS) string {
+func copiedSessionFile(t *testing.T, fsys seam.FS) string {
 	dir := t.TempDir()
 	s := secOpen(t, dir, impl.Options{FS: fsys})
 	alice, err := s.Create(secVals("user", "alice", "role", "admin"), secExpiry)
@@ -462,9 +463,9 @@ func copiedSessionFile(t *testing.T, fsys impl.FS) string {
 
 func TestHostileCopiedSessionFile(t *testing.T) {
 	guardCase(t,
-		func(t *testing.T) string { return copiedSessionFile(t, impl.OS) },
+		func(t *testing.T) string { return copiedSessionFile(t, seam.OS) },
 		"the key binding switched off (each file read is re-keyed and re-signed)",
-		func(t *testing.T) string { return copiedSessionFile(t, &secFS{FS: impl.OS, rebind: secSecret}) })
+		func(t *testing.T) string { return copiedSessionFile(t, &secFS{FS: seam.OS, rebind: secSecret}) })
 }
 
 // --- An oversized record -----------------------------------------------------
@@ -478,7 +479,7 @@ const secLimit = 4096
 // corrupt after reading at most secLimit+1 of its bytes.
 func oversizedRecord(t *testing.T, max int) string {
 	dir := t.TempDir()
-	fsys := &secFS{FS: impl.OS}
+	fsys := &secFS{FS: seam.OS}
 	s := secOpen(t, dir, impl.Options{FS: fsys, MaxRecordSize: max})
 	var p secProblems
 	big := secVals("blob", strings.Repeat("x", 2*secLimit))
@@ -548,7 +549,7 @@ func fullDisk(t *testing.T, open func(string, impl.Options) (*impl.Store, error)
 		trace  []string
 		failed string
 	)
-	fsys := &secFS{FS: impl.OS}
+	fsys := &secFS{FS: seam.OS}
 	fsys.inject = func(op, name string) error {
 		count++
 		trace = append(trace, op+" "+filepath.Base(name))

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // Steps are the parts of the store that impl/variants may replace, each a
@@ -19,8 +20,13 @@ import (
 // other (Lock), the read-modify-write of Save and Touch (Update), how a
 // record replaces the stored one (Replace) or appears under a new key
 // (Publish), how ClearExpired removes one key (Expire), and what makes bytes
-// durable (Sync). Everything else — key validation, encoding, the order of
-// Delete and Cycle — is fixed, because no variant needs it to change.
+// durable (Sync). Load, Exists, Save, Touch, Delete and Cycle are steps of
+// their own, and so are a file's sync (SyncFile) and the directory's
+// (SyncDir), so that a bug confined to one of them is one step too. The
+// finer steps' reference versions call the coarser shared ones (Save and
+// Touch call Update, Exists calls Load, SyncFile and SyncDir call Sync), so
+// a variant still replaces exactly one step: Update to change both Save and
+// Touch, Touch to change only Touch. Key validation and encoding are fixed.
 type Steps struct {
 	// Lock takes key's lock and returns its release. Writers take it
 	// exclusive (shared false) around every change of key's file; readers
@@ -48,18 +54,51 @@ type Steps struct {
 	Expire func(s *Store, key string, now time.Time) (removed bool, err error)
 	// Sync makes what was written through f durable: a temporary file's
 	// content or the directory's entries. Reference: f.Sync().
-	Sync func(f File) error
+	Sync func(f seam.File) error
+
+	// Load reads a live session (key is valid). Reference: the Lock
+	// step's shared side around a read; ErrNotFound unless live.
+	Load func(s *Store, key string) (model.Record, error)
+	// Exists reports whether the session is live. Reference: the Load
+	// step, with not-found as false.
+	Exists func(s *Store, key string) (bool, error)
+	// Save replaces a live session's record. Reference: the Update step.
+	Save func(s *Store, key string, values model.Values, expiry time.Time) error
+	// Touch sets a live session's expiry, keeping its values. Reference:
+	// the Update step.
+	Touch func(s *Store, key string, expiry time.Time) error
+	// Delete removes the session if stored. Reference: unlink under key's
+	// lock (exclusive), then SyncDir.
+	Delete func(s *Store, key string) (err error)
+	// Cycle moves a live session's record to a fresh key. Reference: under
+	// the old key's lock, read, publish under a fresh key (the Publish
+	// step), unlink the old key, SyncDir.
+	Cycle func(s *Store, key string) (newKey string, err error)
+	// SyncFile makes a temporary file's content durable before it is
+	// renamed into place. Reference: the Sync step.
+	SyncFile func(s *Store, f seam.File) error
+	// SyncDir makes the directory's entries (renames, unlinks) durable.
+	// Reference: open the directory, the Sync step, close.
+	SyncDir func(s *Store) error
 }
 
 // ReferenceSteps returns the steps of the reference store.
 func ReferenceSteps() Steps {
 	return Steps{
-		Lock:    lockStripe,
-		Update:  update,
-		Replace: replace,
-		Publish: publish,
-		Expire:  expire,
-		Sync:    func(f File) error { return f.Sync() },
+		Lock:     lockStripe,
+		Update:   update,
+		Replace:  replace,
+		Publish:  publish,
+		Expire:   expire,
+		Sync:     func(f seam.File) error { return f.Sync() },
+		Load:     load,
+		Exists:   exists,
+		Save:     save,
+		Touch:    touch,
+		Delete:   deleteKey,
+		Cycle:    cycle,
+		SyncFile: func(s *Store, f seam.File) error { return s.steps.Sync(f) },
+		SyncDir:  syncDir,
 	}
 }
 
@@ -70,7 +109,10 @@ func (st Steps) check() error {
 		name    string
 		missing bool
 	}{{"Lock", st.Lock == nil}, {"Update", st.Update == nil}, {"Replace", st.Replace == nil},
-		{"Publish", st.Publish == nil}, {"Expire", st.Expire == nil}, {"Sync", st.Sync == nil}} {
+		{"Publish", st.Publish == nil}, {"Expire", st.Expire == nil}, {"Sync", st.Sync == nil},
+		{"Load", st.Load == nil}, {"Exists", st.Exists == nil}, {"Save", st.Save == nil},
+		{"Touch", st.Touch == nil}, {"Delete", st.Delete == nil}, {"Cycle", st.Cycle == nil},
+		{"SyncFile", st.SyncFile == nil}, {"SyncDir", st.SyncDir == nil}} {
 		if f.missing {
 			return fmt.Errorf("impl.Options.Steps: %s is nil (start from ReferenceSteps())", f.name)
 		}
@@ -84,7 +126,7 @@ func lockStripe(s *Store, key string, shared bool) (func() error, error) {
 	if shared {
 		return noUnlock, nil
 	}
-	return s.fs.Lock(s.LockPath(key), FileLock)
+	return s.fs.Lock(s.LockPath(key), seam.FileLock)
 }
 
 func update(s *Store, key string, next func(model.Record) model.Record) error {

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // Defaults for the zero Options.
@@ -56,7 +57,7 @@ const (
 // Options configures a Store. The zero Options is production-ready.
 type Options struct {
 	// FS is the file system (nil = OS).
-	FS FS
+	FS seam.FS
 	// Clock is the store's time (nil = time.Now). Each operation that needs
 	// the time reads it exactly once.
 	Clock model.Clock
@@ -84,7 +85,7 @@ type Options struct {
 // is safe for concurrent use by goroutines and by processes sharing dir.
 type Store struct {
 	dir     string
-	fs      FS
+	fs      seam.FS
 	clock   model.Clock
 	newKey  func() (string, error)
 	secret  []byte
@@ -103,7 +104,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	s := &Store{dir: filepath.Clean(dir), fs: opts.FS, clock: opts.Clock, secret: opts.Secret,
 		max: opts.MaxRecordSize, tempTTL: opts.TempTTL}
 	if s.fs == nil {
-		s.fs = OS
+		s.fs = seam.OS
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -149,7 +150,7 @@ func Open(dir string, opts Options) (*Store, error) {
 func (s *Store) Dir() string { return s.dir }
 
 // FS returns the file system the store works through (for Steps).
-func (s *Store) FS() FS { return s.fs }
+func (s *Store) FS() seam.FS { return s.fs }
 
 // Now reads the store's clock (for Steps).
 func (s *Store) Now() time.Time { return s.clock() }
@@ -216,7 +217,7 @@ var readBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return
 
 // readLimited appends f's contents to buf until the end of the file or one
 // byte past limit (to tell a full file from an oversized one).
-func readLimited(f File, buf []byte, limit int) ([]byte, error) {
+func readLimited(f seam.File, buf []byte, limit int) ([]byte, error) {
 	for len(buf) <= limit {
 		if len(buf) == cap(buf) {
 			buf = slices.Grow(buf, min(max(cap(buf), 512), limit+1-len(buf)))
@@ -254,7 +255,7 @@ func (s *Store) readLive(key string, now time.Time) (model.Record, error) {
 // never written through. On error nothing is left behind.
 func (s *Store) WriteTemp(key string, data []byte) (name string, err error) {
 	const flags = syscall.O_WRONLY | syscall.O_CREAT | syscall.O_EXCL | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
-	var f File
+	var f seam.File
 	for range CreateAttempts {
 		// A per-store sequence keeps names deterministic for replay; a
 		// name left by another store or a crash is skipped, not reused.
@@ -273,7 +274,7 @@ func (s *Store) WriteTemp(key string, data []byte) (name string, err error) {
 	}
 	_, err = f.Write(data)
 	if err == nil {
-		err = s.steps.Sync(f)
+		err = s.steps.SyncFile(s, f)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -284,14 +285,18 @@ func (s *Store) WriteTemp(key string, data []byte) (name string, err error) {
 	return name, nil
 }
 
-// Sync makes what was written through f durable by running the Sync step
-// (for Steps).
-func (s *Store) Sync(f File) error { return s.steps.Sync(f) }
+// Sync makes a file's content durable by running the SyncFile step (for
+// Steps).
+func (s *Store) Sync(f seam.File) error { return s.steps.SyncFile(s, f) }
 
 // SyncDir makes the directory's entries (renames, unlinks) durable by
-// syncing the directory through the Sync step (for Steps). Without it a
-// crash may undo a rename that an operation already reported.
-func (s *Store) SyncDir() error {
+// running the SyncDir step (for Steps). Without it a crash may undo a
+// rename that an operation already reported.
+func (s *Store) SyncDir() error { return s.steps.SyncDir(s) }
+
+// syncDir is the reference SyncDir step: open the directory and run the
+// Sync step on it.
+func syncDir(s *Store) error {
 	d, err := s.fs.OpenFile(s.dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("sync session directory: %w", err)
@@ -376,6 +381,11 @@ func (s *Store) Load(key string) (model.Record, error) {
 	if err := model.ValidateKey(key); err != nil {
 		return model.Record{}, err
 	}
+	return s.steps.Load(s, key)
+}
+
+// load is the reference Load step: read under the Lock step's shared side.
+func load(s *Store, key string) (model.Record, error) {
 	var rec model.Record
 	err := s.WithLock(key, true, func() (err error) {
 		rec, err = s.readLive(key, s.clock())
@@ -387,7 +397,15 @@ func (s *Store) Load(key string) (model.Record, error) {
 // Exists reports whether the session is stored and live; like Load it
 // takes no lock.
 func (s *Store) Exists(key string) (bool, error) {
-	_, err := s.Load(key)
+	if err := model.ValidateKey(key); err != nil {
+		return false, err
+	}
+	return s.steps.Exists(s, key)
+}
+
+// exists is the reference Exists step: the Load step, its not-found false.
+func exists(s *Store, key string) (bool, error) {
+	_, err := s.steps.Load(s, key)
 	if errors.Is(err, model.ErrNotFound) {
 		return false, nil
 	}
@@ -399,6 +417,11 @@ func (s *Store) Save(key string, values model.Values, expiry time.Time) error {
 	if err := model.ValidateKey(key); err != nil {
 		return err
 	}
+	return s.steps.Save(s, key, values, expiry)
+}
+
+// save is the reference Save step: the Update step, replacing the record.
+func save(s *Store, key string, values model.Values, expiry time.Time) error {
 	return s.steps.Update(s, key, func(model.Record) model.Record {
 		return model.Record{Values: values, Expiry: expiry}
 	})
@@ -409,6 +432,11 @@ func (s *Store) Touch(key string, expiry time.Time) error {
 	if err := model.ValidateKey(key); err != nil {
 		return err
 	}
+	return s.steps.Touch(s, key, expiry)
+}
+
+// touch is the reference Touch step: the Update step, keeping the values.
+func touch(s *Store, key string, expiry time.Time) error {
 	return s.steps.Update(s, key, func(cur model.Record) model.Record {
 		return model.Record{Values: cur.Values, Expiry: expiry}
 	})
@@ -421,6 +449,11 @@ func (s *Store) Delete(key string) error {
 	if err := model.ValidateKey(key); err != nil {
 		return err
 	}
+	return s.steps.Delete(s, key)
+}
+
+// deleteKey is the reference Delete step: unlink under key's lock.
+func deleteKey(s *Store, key string) error {
 	return s.WithLock(key, false, func() error {
 		err := s.fs.Remove(s.Path(key))
 		if errors.Is(err, fs.ErrNotExist) {
@@ -435,13 +468,20 @@ func (s *Store) Delete(key string) error {
 
 // Cycle moves a live session's record to a fresh key. Holding the old key's
 // lock from the read to the unlink means no save of the old key can land in
-// between and be lost; its linearization point is the publish of the new key
-// (the old one is no longer writable from then on, because its writers wait
-// for the lock and then find it gone).
+// between and be lost. It has a linearization point per key, as the model's
+// per-key view (model.Split) allows: the new key's is the Publish step's
+// no-replace rename, the old key's the unlink; between them a reader finds
+// the record under both names (docs/DESIGN.md, Cycle).
 func (s *Store) Cycle(key string) (string, error) {
 	if err := model.ValidateKey(key); err != nil {
 		return "", err
 	}
+	return s.steps.Cycle(s, key)
+}
+
+// cycle is the reference Cycle step: read, publish under a fresh key, and
+// unlink the old key, all under the old key's lock.
+func cycle(s *Store, key string) (string, error) {
 	var newKey string
 	err := s.WithLock(key, false, func() error {
 		rec, err := s.readLive(key, s.clock())

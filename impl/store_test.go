@@ -18,6 +18,7 @@ import (
 	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/memfs/hookfs"
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 var (
@@ -65,7 +66,7 @@ func open(t *testing.T, dir string, opts impl.Options) *impl.Store {
 func snapshot(t *testing.T, dir string) (map[string]model.Record, []string) {
 	t.Helper()
 	s := open(t, dir, impl.Options{})
-	names, err := impl.OS.ReadDir(dir)
+	names, err := seam.OS.ReadDir(dir)
 	require.NoError(t, err)
 	recs := map[string]model.Record{}
 	var temps []string
@@ -202,7 +203,7 @@ var badKeys = []string{"../x", "a/b", `a\b`, "", "abcdefg", strings.Repeat("a", 
 	"../../etc/passwd", "s_abcdefgh", "abcdefgh/", "abcdefgh.", "abcdéfgh"}
 
 func TestInvalidKeysTouchNothing(t *testing.T) {
-	h := hookfs.Record(impl.OS)
+	h := hookfs.Record(seam.OS)
 	s := open(t, t.TempDir(), impl.Options{FS: h})
 	h.Reset(func(_ int, c hookfs.Call) error {
 		t.Errorf("file-system call %v for an invalid key", c)
@@ -268,7 +269,7 @@ func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 func TestTooLarge(t *testing.T) {
 	dir := t.TempDir()
-	h := hookfs.Record(impl.OS)
+	h := hookfs.Record(seam.OS)
 	s := open(t, dir, impl.Options{FS: h, MaxRecordSize: 200})
 	key, err := s.Create(vals("a", "b"), later)
 	require.NoError(t, err)
@@ -493,7 +494,7 @@ func TestCorruptFilesAreReportedAndKept(t *testing.T) {
 
 func TestRecordSurvivesFailedClose(t *testing.T) {
 	// An error while closing after a read is returned, not ignored.
-	h := hookfs.Record(impl.OS)
+	h := hookfs.Record(seam.OS)
 	s := open(t, t.TempDir(), impl.Options{FS: h})
 	key, err := s.Create(vals("a", "1"), later)
 	require.NoError(t, err)
@@ -512,7 +513,7 @@ func TestRecordSurvivesFailedClose(t *testing.T) {
 // every call the Create makes: until the rename it is absent, never empty.
 func TestCreateShowsNoPlaceholder(t *testing.T) {
 	dir := t.TempDir()
-	h := hookfs.Record(impl.OS)
+	h := hookfs.Record(seam.OS)
 	const key = "placeholder00000"
 	s := open(t, dir, impl.Options{FS: h, NewKey: func() (string, error) { return key, nil }})
 	reader := open(t, dir, impl.Options{})

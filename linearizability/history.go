@@ -38,7 +38,7 @@ func (e Entry) String() string {
 	if e.Return != math.MaxInt64 {
 		ret = fmt.Sprintf("%.1fµs", float64(e.Return)/1e3)
 	}
-	res := e.Result.String()
+	res := model.Printer{}.Result(e.Op.Kind, e.Result)
 	if e.Unknown {
 		res = "unknown"
 		if e.Message != "" {
@@ -212,21 +212,25 @@ func compareInt64(a, b int64) int {
 }
 
 // Operations splits a history into porcupine operations, one per key an
-// operation touches:
-//   - Create becomes a create on the key it returned; a create with an
-//     unknown outcome is left out (no one can know its key, so no other
-//     operation can observe it).
-//   - Cycle becomes a cycle-out on the old key and a cycle-in on the new key.
-//     The record moved is not returned by Cycle; the workload loads the new
+// operation touches. An operation with a known outcome becomes its parts
+// (model.Split):
+//   - Create becomes a create on the key it returned.
+//   - Cycle becomes a cycle-out on the old key and a cycle-in on the new key,
+//     in their own partitions, so each takes effect at its own instant. The
+//     record moved is not returned by Cycle; the workload loads the new
 //     key right after a cycle, before any other client knows the key, and
 //     that load's record is the record moved. Without such a load the
 //     cycle-out accepts any record.
-//   - ClearExpired becomes an expire on each key it reported; with an
-//     unknown outcome, an expire of unknown outcome on every key of the
-//     history.
-//   - A result the model never allows for any state (a create or
-//     clear-expired that is not ok) becomes an operation that no state
-//     accepts, on a key of its own.
+//   - ClearExpired becomes an expire on each key it reported.
+//   - A result the model never allows for any state (model.Split's error:
+//     a create or clear-expired that is not ok, a bad new key) becomes an
+//     operation that no state accepts, on a key of its own.
+//
+// An operation of unknown outcome becomes what may have happened on the
+// keys one can name (model.SplitUnknown), each of unknown outcome: nothing
+// for a create (no one can know its key, so no other operation can observe
+// it), a cycle-out on a cycle's old key, an expire on every key of the
+// history for a clear-expired, and the operation itself for the others.
 func Operations(h []Entry) []porcupine.Operation {
 	var ops []porcupine.Operation
 	keys := map[string]bool{}
@@ -275,25 +279,24 @@ func Operations(h []Entry) []porcupine.Operation {
 		})
 	}
 	for i, e := range h {
-		op := model.SlotOp{Kind: e.Op.Kind, Values: e.Op.Values, Expiry: e.Op.Expiry}
-		res := model.SlotResult{Outcome: e.Result.Outcome, Record: e.Result.Record, Exists: e.Result.Exists}
-		out := Output{Result: res, Unknown: e.Unknown}
-		switch e.Op.Kind {
-		case model.OpCreate:
-			switch {
-			case e.Unknown:
-			case e.Result.Outcome == model.OK:
-				add(i, e, e.Result.Key, op, Output{})
-			default:
-				add(i, e, fmt.Sprintf("(create #%d)", i), op, out)
+		if e.Unknown {
+			for _, p := range model.SplitUnknown(e.Op, nil, slices.Sorted(mapKeys(keys))) {
+				add(i, e, p.Key, p.Op, Output{Unknown: true})
 			}
-		case model.OpCycle:
-			op.Kind = model.OpCycleOut
-			if e.Unknown || e.Result.Outcome != model.OK {
-				add(i, e, e.Op.Key, op, out)
-				continue
-			}
-			moved, seen, sure := movedRecord(h, i, touching)
+			continue
+		}
+		parts, err := model.Split(e.Op, e.Result)
+		if err != nil {
+			// A whole-store kind is no slot operation: StepSlot finds
+			// it impossible from every state.
+			add(i, e, fmt.Sprintf("(%s #%d)", e.Op.Kind, i), model.SlotOp{Kind: e.Op.Kind, Values: e.Op.Values, Expiry: e.Op.Expiry}, Output{Impossible: err.Error()})
+			continue
+		}
+		var moved model.Record
+		var sure bool
+		if e.Op.Kind == model.OpCycle && e.Result.Outcome == model.OK {
+			var seen bool
+			moved, seen, sure = movedRecord(h, i, touching)
 			if !seen {
 				// A stand-in nobody wrote: any later load of the new key
 				// that is not of unknown outcome will not match it.
@@ -302,28 +305,17 @@ func Operations(h []Entry) []porcupine.Operation {
 					Expiry: e.Op.Now.Add(1000 * time.Hour),
 				}
 			}
-			add(i, e, e.Op.Key, op, Output{Result: model.SlotResult{Record: moved}, AnyRecord: !sure})
-			add(i, e, e.Result.Key, model.SlotOp{Kind: model.OpCycleIn, Values: moved.Values, Expiry: moved.Expiry}, Output{})
-		case model.OpClearExpired:
-			op.Kind = model.OpExpire
-			switch {
-			case e.Unknown:
-				for _, k := range slices.Sorted(mapKeys(keys)) {
-					add(i, e, k, op, Output{Unknown: true})
-				}
-			case e.Result.Outcome == model.OK:
-				for _, k := range e.Result.Removed {
-					if !keys[k] && unknownCreates {
-						continue // perhaps created by an operation of unknown outcome
-					}
-					add(i, e, k, op, Output{})
-				}
-			default:
-				op.Kind = model.OpClearExpired // no state accepts it
-				add(i, e, fmt.Sprintf("(clear-expired #%d)", i), op, out)
+		}
+		for _, p := range parts {
+			out := Output{Result: p.Result}
+			if p.Moves() {
+				p = p.Moving(moved)
+				out = Output{Result: p.Result, AnyRecord: p.Op.Kind == model.OpCycleOut && !sure}
 			}
-		default:
-			add(i, e, e.Op.Key, op, out)
+			if p.Op.Kind == model.OpExpire && !keys[p.Key] && unknownCreates {
+				continue // perhaps created by an operation of unknown outcome
+			}
+			add(i, e, p.Key, p.Op, out)
 		}
 	}
 	return ops

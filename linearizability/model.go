@@ -34,6 +34,9 @@ type Output struct {
 	// AnyRecord accepts whatever record the model says an ok result
 	// carries: a cycle-out whose moved record was not observed.
 	AnyRecord bool
+	// Impossible, when set, says why no state allows the result
+	// (model.Split's error): the operation is refused from every state.
+	Impossible string
 }
 
 // Model is the porcupine model of a session store, derived from
@@ -55,6 +58,9 @@ var Model = porcupine.Model{
 
 func step(state, input, output any) (bool, any) {
 	s, in, out := state.(model.Slot), input.(Input), output.(Output)
+	if out.Impossible != "" {
+		return false, s
+	}
 	next, want, legal := model.StepSlot(s, in.Op)
 	if out.Unknown {
 		// It may have happened or not; if it cannot happen from here,
@@ -162,6 +168,8 @@ func describeOp(in Input, out Output) string {
 	switch {
 	case out.Unknown:
 		return s + "unknown"
+	case out.Impossible != "":
+		return s + "impossible: " + out.Impossible
 	case out.AnyRecord && out.Result.Outcome == model.OK:
 		return s + "ok (record not observed)"
 	}

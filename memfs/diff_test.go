@@ -13,15 +13,15 @@ import (
 
 	"pgregory.net/rapid"
 
-	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/memfs"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // side is one file system under the differential test, rooted at root.
 type side struct {
-	fsys  impl.FS
+	fsys  seam.FS
 	root  string
-	files []impl.File
+	files []seam.File
 }
 
 func (s *side) path(name string) string { return s.root + "/" + name }
@@ -87,7 +87,7 @@ func TestDifferential(t *testing.T) {
 		if err := m.MkdirAll("/d/sub", 0o755); err != nil {
 			rt.Fatal(err)
 		}
-		sides := []*side{{fsys: impl.OS, root: dir}, {fsys: m, root: "/d"}}
+		sides := []*side{{fsys: seam.OS, root: dir}, {fsys: m, root: "/d"}}
 		defer func() {
 			for _, s := range sides {
 				for _, f := range s.files {
@@ -147,7 +147,7 @@ func TestDifferential(t *testing.T) {
 				var out string
 				switch op {
 				case 0:
-					var f impl.File
+					var f seam.File
 					f, err = s.fsys.OpenFile(s.path(a), flag|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
 					if err == nil {
 						s.files = append(s.files, f)
@@ -187,7 +187,7 @@ func TestDifferential(t *testing.T) {
 					}
 				case 10:
 					var unlock func() error
-					unlock, err = s.fsys.Lock(s.path(a), impl.FileLock)
+					unlock, err = s.fsys.Lock(s.path(a), seam.FileLock)
 					if err == nil {
 						err = unlock()
 					}
@@ -195,7 +195,7 @@ func TestDifferential(t *testing.T) {
 				got[k] = outcome{Err: s.describe(err), Data: out}
 			}
 			if op == 6 && strings.HasSuffix(got[1].Err, "invalid argument}") {
-				// impl.OS takes EINVAL from renameat2 to mean "flag not
+				// seam.OS takes EINVAL from renameat2 to mean "flag not
 				// supported" and falls back to link(2), so a directory moved
 				// into itself fails with link's EPERM there.
 				continue

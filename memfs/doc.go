@@ -1,4 +1,4 @@
-// Package memfs is an in-memory file system implementing [impl.FS], with
+// Package memfs is an in-memory file system implementing [seam.FS], with
 // POSIX (Linux) semantics for exactly the calls the store makes, a model of
 // what survives a power loss, and several "process views" of one disk.
 //
@@ -23,9 +23,9 @@
 //
 // [FS.NewProcess] returns another view of the same disk with its own table
 // of process locks, as a second operating-system process would have.
-// impl.FileLock is flock(2): exclusive per inode across every view of the
+// seam.FileLock is flock(2): exclusive per inode across every view of the
 // disk, taken on the file called name (created 0600 if missing, like the OS
-// implementation). impl.ProcessLock and impl.ProcessSharedLock are a
+// implementation). seam.ProcessLock and seam.ProcessSharedLock are a
 // reader/writer lock per name in the view's own table: they exclude the
 // users of one view and nobody else. [FS.TryLock] is the non-blocking form,
 // for a scheduler that must never wait on a blocked client.

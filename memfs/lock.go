@@ -5,13 +5,13 @@ import (
 	"io/fs"
 	"syscall"
 
-	"github.com/sessioncheck/sessioncheck/impl"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // Lock blocks until it holds the lock called name of the given kind and
 // returns the function that releases it. A FileLock is flock(2) on the file
 // called name, which is created 0600 if missing.
-func (f *FS) Lock(name string, kind impl.LockKind) (func() error, error) {
+func (f *FS) Lock(name string, kind seam.LockKind) (func() error, error) {
 	d := f.d
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -27,17 +27,17 @@ func (f *FS) Lock(name string, kind impl.LockKind) (func() error, error) {
 // TryLock is Lock without the wait: ok is false, and nothing is held, when
 // the lock is taken by someone else. A scheduler uses it to learn that a
 // client would block, so that it never waits on one.
-func (f *FS) TryLock(name string, kind impl.LockKind) (unlock func() error, ok bool, err error) {
+func (f *FS) TryLock(name string, kind seam.LockKind) (unlock func() error, ok bool, err error) {
 	f.d.mu.Lock()
 	defer f.d.mu.Unlock()
 	return f.tryLock(name, kind)
 }
 
 // tryLock does the work of TryLock. The caller holds d.mu.
-func (f *FS) tryLock(name string, kind impl.LockKind) (func() error, bool, error) {
+func (f *FS) tryLock(name string, kind seam.LockKind) (func() error, bool, error) {
 	d := f.d
 	switch kind {
-	case impl.FileLock:
+	case seam.FileLock:
 		n, errno := d.open(name, syscall.O_RDWR|syscall.O_CREAT, 0o600)
 		if errno != 0 {
 			return nil, false, pathErr("open", name, errno)
@@ -47,16 +47,16 @@ func (f *FS) tryLock(name string, kind impl.LockKind) (func() error, bool, error
 		}
 		n.flocked = true
 		return d.releaser(name, func() { n.flocked = false }), true, nil
-	case impl.ProcessLock, impl.ProcessSharedLock:
+	case seam.ProcessLock, seam.ProcessSharedLock:
 		l := f.procs[name]
 		if l == nil {
 			l = &rwState{}
 			f.procs[name] = l
 		}
-		if l.writer || (kind == impl.ProcessLock && l.readers > 0) {
+		if l.writer || (kind == seam.ProcessLock && l.readers > 0) {
 			return nil, false, nil
 		}
-		if kind == impl.ProcessSharedLock {
+		if kind == seam.ProcessSharedLock {
 			l.readers++
 			return d.releaser(name, func() { l.readers-- }), true, nil
 		}

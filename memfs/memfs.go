@@ -12,8 +12,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // Epoch is the time every modification time takes when New is given no
@@ -33,7 +33,7 @@ type inode struct {
 	syncedMtime   time.Time         // modification time at the last fsync
 	syncedEntries map[string]*inode // directory: entries at the last fsync
 
-	flocked bool // an impl.FileLock is held on this inode
+	flocked bool // an seam.FileLock is held on this inode
 }
 
 // disk is the state every view shares.
@@ -50,13 +50,13 @@ type rwState struct {
 	writer  bool
 }
 
-// FS is one process's view of an in-memory disk. It implements impl.FS.
+// FS is one process's view of an in-memory disk. It implements seam.FS.
 type FS struct {
 	d     *disk
 	procs map[string]*rwState // guarded by d.mu
 }
 
-var _ impl.FS = (*FS)(nil)
+var _ seam.FS = (*FS)(nil)
 
 // New returns an empty file system holding only the root directory, whose
 // modification times come from clock (always Epoch when clock is nil).
@@ -146,7 +146,7 @@ func (d *disk) lookup(name string) (*inode, syscall.Errno) {
 }
 
 // OpenFile opens name like os.OpenFile on Linux.
-func (f *FS) OpenFile(name string, flag int, perm fs.FileMode) (impl.File, error) {
+func (f *FS) OpenFile(name string, flag int, perm fs.FileMode) (seam.File, error) {
 	d := f.d
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/memfs"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 const (
@@ -204,10 +204,10 @@ func TestReadDirSortedAndLstat(t *testing.T) {
 func TestFileLockExcludesEveryProcess(t *testing.T) {
 	m := newDisk(t)
 	other := m.NewProcess()
-	unlock, err := m.Lock("/s/lock", impl.FileLock)
+	unlock, err := m.Lock("/s/lock", seam.FileLock)
 	must(t, err)
 	for _, v := range []*memfs.FS{m, other} {
-		if _, ok, err := v.TryLock("/s/lock", impl.FileLock); ok || err != nil {
+		if _, ok, err := v.TryLock("/s/lock", seam.FileLock); ok || err != nil {
 			t.Fatalf("second FileLock taken (ok=%v, err=%v)", ok, err)
 		}
 	}
@@ -216,7 +216,7 @@ func TestFileLockExcludesEveryProcess(t *testing.T) {
 	}
 	got := make(chan error)
 	go func() {
-		u, err := other.Lock("/s/lock", impl.FileLock)
+		u, err := other.Lock("/s/lock", seam.FileLock)
 		if err == nil {
 			err = u()
 		}
@@ -232,31 +232,31 @@ func TestFileLockExcludesEveryProcess(t *testing.T) {
 func TestProcessLocksArePerView(t *testing.T) {
 	m := newDisk(t)
 	other := m.NewProcess()
-	u1, err := m.Lock("k", impl.ProcessLock)
+	u1, err := m.Lock("k", seam.ProcessLock)
 	must(t, err)
-	if _, ok, _ := m.TryLock("k", impl.ProcessLock); ok {
+	if _, ok, _ := m.TryLock("k", seam.ProcessLock); ok {
 		t.Fatal("ProcessLock taken twice in one view")
 	}
-	if _, ok, _ := m.TryLock("k", impl.ProcessSharedLock); ok {
+	if _, ok, _ := m.TryLock("k", seam.ProcessSharedLock); ok {
 		t.Fatal("ProcessSharedLock taken beside ProcessLock in one view")
 	}
-	u2, ok, err := other.TryLock("k", impl.ProcessLock)
+	u2, ok, err := other.TryLock("k", seam.ProcessLock)
 	if !ok || err != nil {
 		t.Fatalf("ProcessLock in another view: ok=%v err=%v; want it free", ok, err)
 	}
 	must(t, u1())
 	must(t, u2())
 	var wg sync.WaitGroup
-	r1, ok1, _ := m.TryLock("k", impl.ProcessSharedLock)
-	r2, ok2, _ := m.TryLock("k", impl.ProcessSharedLock)
+	r1, ok1, _ := m.TryLock("k", seam.ProcessSharedLock)
+	r2, ok2, _ := m.TryLock("k", seam.ProcessSharedLock)
 	if !ok1 || !ok2 {
 		t.Fatal("two readers excluded each other")
 	}
-	if _, ok, _ := m.TryLock("k", impl.ProcessLock); ok {
+	if _, ok, _ := m.TryLock("k", seam.ProcessLock); ok {
 		t.Fatal("writer taken beside readers")
 	}
 	wg.Go(func() {
-		u, err := m.Lock("k", impl.ProcessLock)
+		u, err := m.Lock("k", seam.ProcessLock)
 		if err == nil {
 			err = u()
 		}

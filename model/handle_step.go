@@ -11,7 +11,7 @@ import (
 // HandleKind names a handle operation.
 type HandleKind uint8
 
-// The handle operations, one per method of [Handle] (and of impl.Session).
+// The handle operations, one per method of [Handle] (and of session.Session).
 const (
 	HandleGet HandleKind = iota + 1
 	HandleSet

@@ -22,46 +22,42 @@ var ErrKeyInUse = errors.New("session key already in use")
 // not a store result, and is returned as the error with s unchanged; the
 // error wraps ErrInvalidKey or ErrKeyInUse.
 func (s State) Apply(op Op, fresh string) (State, Result, error) {
-	if op.Kind != OpCreate && op.Kind != OpClearExpired {
-		if ValidateKey(op.Key) != nil {
-			return s, Result{Outcome: Invalid}, nil
-		}
+	want, err := s.want(op, fresh)
+	if err != nil {
+		return s, Result{}, fmt.Errorf("%v: %w", op, err)
 	}
-	slotOp := SlotOp{Kind: op.Kind, Values: op.Values, Expiry: op.Expiry, Now: op.Now}
+	next, err := s.Check(op, want)
+	if err != nil {
+		// want is the model's own answer, so Check accepting it is an
+		// invariant of the model, not a property of a store.
+		return s, Result{}, fmt.Errorf("apply: the model refuses its own result: %w", err)
+	}
+	return next, want, nil
+}
+
+// want is the result a correct store returns for op from s, fresh being
+// the key it chose for Create and Cycle.
+func (s State) want(op Op, fresh string) (Result, error) {
+	if op.Kind.HasKey() && ValidateKey(op.Key) != nil {
+		return Result{Outcome: Invalid}, nil
+	}
+	so := op.SlotOp()
 	switch op.Kind {
 	case OpCreate:
-		if err := s.checkFresh(fresh, ""); err != nil {
-			return s, Result{}, fmt.Errorf("%v: %w", op, err)
-		}
-		next, _ := s.applySlot(fresh, slotOp)
-		return next, Result{Key: fresh}, nil
+		return Result{Key: fresh}, s.checkFresh(fresh, "")
 	case OpCycle:
-		slotOp.Kind = OpCycleOut
-		after, out := s.applySlot(op.Key, slotOp)
-		if out.Outcome != OK {
-			return s, Result{Outcome: out.Outcome}, nil
+		so.Kind = OpCycleOut
+		if _, out, _ := StepSlot(s.Slot(op.Key), so); out.Outcome != OK {
+			return Result{Outcome: out.Outcome}, nil
 		}
-		if err := s.checkFresh(fresh, op.Key); err != nil {
-			return s, Result{}, fmt.Errorf("%v: %w", op, err)
-		}
-		in := SlotOp{Kind: OpCycleIn, Values: out.Record.Values, Expiry: out.Record.Expiry, Now: op.Now}
-		next, _ := after.applySlot(fresh, in)
-		return next, Result{Key: fresh}, nil
+		return Result{Key: fresh}, s.checkFresh(fresh, op.Key)
 	case OpClearExpired:
-		removed := []string{}
-		next := s
-		for _, k := range s.Keys() {
-			if n, _, legal := StepSlot(s.Slot(k), SlotOp{Kind: OpExpire, Now: op.Now}); legal {
-				removed = append(removed, k)
-				next = next.with(k, n)
-			}
-		}
-		return next, Result{Removed: removed}, nil
+		return Result{Removed: append([]string{}, s.expiredKeys(op.Now)...)}, nil
 	case OpLoad, OpSave, OpTouch, OpDelete, OpExists:
-		next, r := s.applySlot(op.Key, slotOp)
-		return next, Result{Outcome: r.Outcome, Record: r.Record, Exists: r.Exists}, nil
+		_, r, _ := StepSlot(s.Slot(op.Key), so)
+		return Result{Outcome: r.Outcome, Record: r.Record, Exists: r.Exists}, nil
 	}
-	return s, Result{}, fmt.Errorf("apply: %v is not a whole-store operation", op.Kind)
+	return Result{}, fmt.Errorf("apply: %v is not a whole-store operation", op.Kind)
 }
 
 // checkFresh reports why fresh cannot be the key of a new record.
@@ -76,8 +72,7 @@ func (s State) checkFresh(fresh, old string) error {
 }
 
 // applySlot steps one key. The callers only pass operations that are legal
-// from any slot, or have checked legality (checkFresh), so legal is not
-// consulted here.
+// from any slot, or have checked legality, so legal is not consulted here.
 func (s State) applySlot(key string, op SlotOp) (State, SlotResult) {
 	next, r, _ := StepSlot(s.Slot(key), op)
 	return s.with(key, next), r

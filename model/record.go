@@ -44,6 +44,4 @@ func (r Record) Equal(o Record) bool {
 	return r.Values == o.Values && r.Expiry.Equal(o.Expiry)
 }
 
-func (r Record) String() string {
-	return fmt.Sprintf("%v until %s", r.Values, r.Expiry.UTC().Format(time.RFC3339Nano))
-}
+func (r Record) String() string { return Printer{}.Record(r) }

@@ -104,15 +104,18 @@ func (r SlotResult) Equal(o SlotResult) bool {
 	return r.Outcome == o.Outcome && r.Exists == o.Exists && r.Record.Equal(o.Record)
 }
 
+// String shows r without knowing its operation; [Printer.SlotResult],
+// which knows it, is what messages use.
 func (r SlotResult) String() string {
+	var k Kind
 	switch {
 	case r.Outcome != OK:
-		return r.Outcome.String()
 	case r.Record != Record{}:
-		return "ok " + r.Record.String()
-	default:
-		return fmt.Sprintf("ok exists=%v", r.Exists)
+		k = OpLoad
+	case r.Exists:
+		k = OpExists
 	}
+	return Printer{}.SlotResult(k, r)
 }
 
 // StepSlot is the specification of one key: the slot after op and the result
@@ -169,7 +172,8 @@ func CheckSlot(s Slot, op SlotOp, got SlotResult) (Slot, error) {
 		return s, fmt.Errorf("%s is impossible when the key holds %v", op.Kind, s)
 	}
 	if !want.Equal(got) {
-		return s, fmt.Errorf("%s on %v: want %v, got %v", op.Kind, s, want, got)
+		var p Printer
+		return s, fmt.Errorf("%s on %v: want %s, got %s", op.Kind, s, p.SlotResult(op.Kind, want), p.SlotResult(op.Kind, got))
 	}
 	return next, nil
 }

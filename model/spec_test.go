@@ -438,7 +438,7 @@ func specRowNames(t *testing.T) []string {
 // TestSpecRowsHaveTests keeps docs/SPEC.md and the tests from drifting apart:
 // every row of SPEC.md must be a row of a test table here or (for the rows
 // only the real handle can show, such as a corrupt load) be named as a row
-// in impl/session_test.go; every row of a test table here must be in SPEC.md;
+// in session/session_test.go; every row of a test table here must be in SPEC.md;
 // and no row name may appear twice in SPEC.md.
 func TestSpecRowsHaveTests(t *testing.T) {
 	spec := specRowNames(t)
@@ -461,13 +461,13 @@ func TestSpecRowsHaveTests(t *testing.T) {
 			tested[r.name] = true
 		}
 	}
-	implTests, err := os.ReadFile("../impl/session_test.go")
+	implTests, err := os.ReadFile("../session/session_test.go")
 	if err != nil {
 		t.Fatalf("read impl tests: %v", err)
 	}
 	for _, n := range spec {
 		if !tested[n] && !strings.Contains(string(implTests), `{"`+n+`",`) {
-			t.Errorf("SPEC.md row %q has no test (add it to a row table in model or impl/session_test.go)", n)
+			t.Errorf("SPEC.md row %q has no test (add it to a row table in model or session/session_test.go)", n)
 		}
 	}
 }

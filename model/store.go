@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -63,24 +62,8 @@ type Op struct {
 	Now    time.Time // the store's clock when the operation ran
 }
 
-func (op Op) String() string {
-	var b strings.Builder
-	b.WriteString(op.Kind.String())
-	b.WriteByte('(')
-	var args []string
-	if op.Kind != OpCreate && op.Kind != OpClearExpired {
-		args = append(args, op.Key)
-	}
-	if op.Kind == OpCreate || op.Kind == OpSave {
-		args = append(args, op.Values.String())
-	}
-	if op.Kind == OpCreate || op.Kind == OpSave || op.Kind == OpTouch {
-		args = append(args, "expiry="+op.Expiry.UTC().Format(time.RFC3339Nano))
-	}
-	b.WriteString(strings.Join(args, ", "))
-	b.WriteString(") at " + op.Now.UTC().Format(time.RFC3339Nano))
-	return b.String()
-}
+// String shows op with the zero [Printer].
+func (op Op) String() string { return Printer{}.Op(op) }
 
 // Result is what a whole-store operation returned.
 type Result struct {
@@ -91,18 +74,23 @@ type Result struct {
 	Removed []string // ClearExpired: the keys removed, sorted
 }
 
+// String shows r without knowing its operation, from the fields that are
+// set; [Printer.Result] and [Format], which know the operation, are what
+// reports use (a Save's result is "ok", not "ok exists=false").
 func (r Result) String() string {
+	var k Kind
 	switch {
 	case r.Outcome != OK:
-		return r.Outcome.String()
 	case r.Key != "":
-		return "ok key=" + r.Key
+		k = OpCreate
 	case r.Removed != nil:
-		return fmt.Sprintf("ok removed=%v", r.Removed)
+		k = OpClearExpired
 	case r.Record != Record{}:
-		return "ok " + r.Record.String()
+		k = OpLoad
+	case r.Exists:
+		k = OpExists
 	}
-	return fmt.Sprintf("ok exists=%v", r.Exists)
+	return Printer{}.Result(k, r)
 }
 
 // State is the whole store: a slot per key that holds a record. It is
@@ -141,74 +129,52 @@ func (s State) with(key string, slot Slot) State {
 	return State{slots: m}
 }
 
-func (s State) step(key string, op SlotOp, got SlotResult) (State, error) {
-	next, err := CheckSlot(s.Slot(key), op, got)
+func (s State) step(p Part) (State, error) {
+	next, err := CheckSlot(s.Slot(p.Key), p.Op, p.Result)
 	if err != nil {
-		return s, fmt.Errorf("key %s: %w", key, err)
+		return s, fmt.Errorf("key %s: %w", p.Key, err)
 	}
-	return s.with(key, next), nil
+	return s.with(p.Key, next), nil
 }
 
 // Check decides whether got is an allowed result of op in state s and
 // returns the state after it. The error says what the model expected.
 // Create and Cycle choose a fresh key; the key the store chose is taken from
 // got and must be valid and not in use.
+//
+// It takes op's parts ([Split]) in order, each through [CheckSlot]; a
+// cycle moves the record its old key held. ClearExpired must also have
+// removed every expired record, which no single key can tell.
 func (s State) Check(op Op, got Result) (State, error) {
-	if op.Kind != OpCreate && op.Kind != OpClearExpired {
-		if ValidateKey(op.Key) != nil {
-			if got.Outcome != Invalid {
-				return s, fmt.Errorf("%v: want invalid-key before any access, got %v", op, got)
-			}
-			return s, nil
+	parts, err := Split(op, got)
+	if err != nil {
+		return s, fmt.Errorf("%v: %w", op, err)
+	}
+	moved := s.Slot(op.Key).Record
+	next := s
+	for _, p := range parts {
+		if next, err = next.step(p.Moving(moved)); err != nil {
+			return s, fmt.Errorf("%v: %w", op, err)
 		}
 	}
-	if got.Outcome == Failed {
-		return s, fmt.Errorf("%v failed: a store must not fail on a healthy file system", op)
+	if op.Kind == OpClearExpired {
+		if left := next.expiredKeys(op.Now); len(left) > 0 {
+			return s, fmt.Errorf("%v: want ok removed=%v, got %s (left %v)", op, s.expiredKeys(op.Now), Printer{}.Result(op.Kind, got), left)
+		}
 	}
-	slotOp := SlotOp{Kind: op.Kind, Values: op.Values, Expiry: op.Expiry, Now: op.Now}
-	switch op.Kind {
-	case OpCreate:
-		if got.Outcome != OK {
-			return s, fmt.Errorf("%v: want a new key, got %v", op, got)
+	return next, nil
+}
+
+// expiredKeys returns the stored keys whose records are expired at now,
+// sorted.
+func (s State) expiredKeys(now time.Time) []string {
+	var keys []string
+	for _, k := range s.Keys() {
+		if !s.slots[k].Record.LiveAt(now) {
+			keys = append(keys, k)
 		}
-		if err := ValidateKey(got.Key); err != nil {
-			return s, fmt.Errorf("%v returned a bad key: %w", op, err)
-		}
-		return s.step(got.Key, slotOp, SlotResult{})
-	case OpCycle:
-		slotOp.Kind = OpCycleOut
-		moved := SlotResult{Outcome: got.Outcome}
-		if got.Outcome == OK {
-			moved.Record = s.Slot(op.Key).Record
-		}
-		after, err := s.step(op.Key, slotOp, moved)
-		if err != nil || got.Outcome != OK {
-			return after, err
-		}
-		if err := ValidateKey(got.Key); err != nil {
-			return s, fmt.Errorf("%v returned a bad key: %w", op, err)
-		}
-		if got.Key == op.Key {
-			return s, fmt.Errorf("%v returned the old key: a cycle must move the record to a new key", op)
-		}
-		in := SlotOp{Kind: OpCycleIn, Values: moved.Record.Values, Expiry: moved.Record.Expiry}
-		return after.step(got.Key, in, SlotResult{})
-	case OpClearExpired:
-		var want []string
-		next := s
-		for _, k := range s.Keys() {
-			if !s.slots[k].Record.LiveAt(op.Now) {
-				want = append(want, k)
-				next = next.with(k, Slot{})
-			}
-		}
-		gotKeys := slices.Sorted(slices.Values(got.Removed))
-		if got.Outcome != OK || !slices.Equal(want, gotKeys) {
-			return s, fmt.Errorf("%v: want ok removed=%v, got %v removed=%v", op, want, got.Outcome, gotKeys)
-		}
-		return next, nil
 	}
-	return s.step(op.Key, slotOp, SlotResult{Outcome: got.Outcome, Record: got.Record, Exists: got.Exists})
+	return keys
 }
 
 // Do performs op on st and returns what st returned as a Result: Outcome

@@ -16,7 +16,7 @@
 // sessions (the ones the store issued, live, expired or deleted, plus keys
 // it never issued and invalid keys such as "../x"); clock advances, so
 // that sessions expire; restarts, which open the store again on the same
-// directory; and a session handle (impl.Session, Django's SessionBase
+// directory; and a session handle (session.Session, Django's SessionBase
 // semantics) opened on a session and read, written, saved, flushed and
 // cycled. model.State.Check decides every store result and model.Handle
 // every handle result: the suite holds no semantics of its own.

@@ -17,9 +17,11 @@ import (
 // second to an hour lets sessions expire under a handle.
 const handleMaxAge = 10 * time.Minute
 
-// Session is the session handle the suite drives beside model.Handle,
-// with the store behind it instead of a State. impl.Session implements it.
-type Session interface {
+// realHandle is the session handle the suite drives beside model.Handle,
+// with the store behind it instead of a State. session.Session implements
+// it. It is unexported because the suite drives one handle only, package
+// session's: no caller can pass another.
+type realHandle interface {
 	// Key is the session key, "" when the handle has no stored session.
 	Key() string
 	// Save writes the session back (see model.Handle.Save).
@@ -29,13 +31,13 @@ type Session interface {
 	Do(op model.HandleOp) model.HandleResult
 }
 
-// SessionOpener opens a handle on key over store, as a web request does:
+// handleOpener opens a handle on key over store, as a web request does:
 // without touching the store.
-type SessionOpener func(store model.Store, key string, clock model.Clock, maxAge time.Duration) Session
+type handleOpener func(store model.Store, key string, clock model.Clock, maxAge time.Duration) realHandle
 
 // handleState is the open handle of a case: the real one and the model's.
 type handleState struct {
-	real  Session
+	real  realHandle
 	model model.Handle
 }
 
@@ -150,14 +152,7 @@ func (m *machine) untouchedSave(t *rapid.T) {
 	m.step++
 	t.Logf("step %d: open a handle on live session %s and save it without accessing it", m.step, m.name(key))
 	m.handleStep(t, model.HandleOp{Kind: model.HandleSave})
-	op := model.Op{Kind: model.OpLoad, Key: key, Now: m.now}
-	var rec model.Record
-	var err error
-	m.guard(t, m.fmtOp(op), func() { rec, err = m.store.Load(key) }, func() string { return m.expected(op) })
-	if err != nil {
-		rec = model.Record{}
-	}
-	m.check(t, op, model.Result{Outcome: model.OutcomeOf(err), Record: rec}, err)
+	rec := m.do(t, model.Op{Kind: model.OpLoad, Key: key, Now: m.now}).Record
 	// The model agreed with every step, so this holds; it is stated here
 	// in the words of the property in case the model ever stops saying it.
 	if m.h.real.Key() != key || rec.Values != before {
@@ -194,7 +189,7 @@ func (m *machine) handleStep(t *rapid.T, op model.HandleOp) {
 }
 
 // runSession performs op on a real handle.
-func runSession(s Session, op model.HandleOp) model.HandleResult {
+func runSession(s realHandle, op model.HandleOp) model.HandleResult {
 	r := s.Do(op)
 	if r.Outcome != model.OK {
 		// A result beside an error means nothing.

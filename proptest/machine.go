@@ -72,7 +72,7 @@ type machine struct {
 	step  int
 	// openSession opens real handles (nil: no handle actions); h is the
 	// open handle, if any (see handle.go).
-	openSession SessionOpener
+	openSession handleOpener
 	h           *handleState
 }
 
@@ -95,85 +95,46 @@ func (m *machine) actions() map[string]func(*rapid.T) {
 }
 
 func (m *machine) create(t *rapid.T) {
-	values, expiry := drawValues(t), m.drawExpiry(t)
-	op := model.Op{Kind: model.OpCreate, Values: values, Expiry: expiry, Now: m.now}
-	var key string
-	var err error
-	m.guard(t, m.fmtOp(op), func() { key, err = m.store.Create(values, expiry) }, func() string { return m.expected(op) })
-	if err != nil {
-		key = ""
-	}
-	m.learn(key)
-	m.check(t, op, model.Result{Outcome: model.OutcomeOf(err), Key: key}, err)
+	m.do(t, model.Op{Kind: model.OpCreate, Values: drawValues(t), Expiry: m.drawExpiry(t), Now: m.now})
 }
 
 func (m *machine) load(t *rapid.T) {
-	op := model.Op{Kind: model.OpLoad, Key: m.drawKey(t), Now: m.now}
-	var rec model.Record
-	var err error
-	m.guard(t, m.fmtOp(op), func() { rec, err = m.store.Load(op.Key) }, func() string { return m.expected(op) })
-	if err != nil {
-		rec = model.Record{} // a result beside an error means nothing
-	}
-	m.check(t, op, model.Result{Outcome: model.OutcomeOf(err), Record: rec}, err)
+	m.do(t, model.Op{Kind: model.OpLoad, Key: m.drawKey(t), Now: m.now})
 }
 
 func (m *machine) save(t *rapid.T) {
-	op := model.Op{Kind: model.OpSave, Key: m.drawKey(t), Values: drawValues(t), Expiry: m.drawExpiry(t), Now: m.now}
-	var err error
-	m.guard(t, m.fmtOp(op), func() { err = m.store.Save(op.Key, op.Values, op.Expiry) }, func() string { return m.expected(op) })
-	m.check(t, op, model.Result{Outcome: model.OutcomeOf(err)}, err)
+	m.do(t, model.Op{Kind: model.OpSave, Key: m.drawKey(t), Values: drawValues(t), Expiry: m.drawExpiry(t), Now: m.now})
 }
 
 func (m *machine) touch(t *rapid.T) {
-	op := model.Op{Kind: model.OpTouch, Key: m.drawKey(t), Expiry: m.drawExpiry(t), Now: m.now}
-	var err error
-	m.guard(t, m.fmtOp(op), func() { err = m.store.Touch(op.Key, op.Expiry) }, func() string { return m.expected(op) })
-	m.check(t, op, model.Result{Outcome: model.OutcomeOf(err)}, err)
+	m.do(t, model.Op{Kind: model.OpTouch, Key: m.drawKey(t), Expiry: m.drawExpiry(t), Now: m.now})
 }
 
 func (m *machine) delete(t *rapid.T) {
-	op := model.Op{Kind: model.OpDelete, Key: m.drawKey(t), Now: m.now}
-	var err error
-	m.guard(t, m.fmtOp(op), func() { err = m.store.Delete(op.Key) }, func() string { return m.expected(op) })
-	m.check(t, op, model.Result{Outcome: model.OutcomeOf(err)}, err)
+	m.do(t, model.Op{Kind: model.OpDelete, Key: m.drawKey(t), Now: m.now})
 }
 
 func (m *machine) exists(t *rapid.T) {
-	op := model.Op{Kind: model.OpExists, Key: m.drawKey(t), Now: m.now}
-	var ok bool
-	var err error
-	m.guard(t, m.fmtOp(op), func() { ok, err = m.store.Exists(op.Key) }, func() string { return m.expected(op) })
-	if err != nil {
-		ok = false
-	}
-	m.check(t, op, model.Result{Outcome: model.OutcomeOf(err), Exists: ok}, err)
+	m.do(t, model.Op{Kind: model.OpExists, Key: m.drawKey(t), Now: m.now})
 }
 
 func (m *machine) cycle(t *rapid.T) {
-	op := model.Op{Kind: model.OpCycle, Key: m.drawKey(t), Now: m.now}
-	var key string
-	var err error
-	m.guard(t, m.fmtOp(op), func() { key, err = m.store.Cycle(op.Key) }, func() string { return m.expected(op) })
-	if err != nil {
-		key = ""
-	}
-	m.learn(key)
-	m.check(t, op, model.Result{Outcome: model.OutcomeOf(err), Key: key}, err)
+	m.do(t, model.Op{Kind: model.OpCycle, Key: m.drawKey(t), Now: m.now})
 }
 
 func (m *machine) clearExpired(t *rapid.T) {
-	op := model.Op{Kind: model.OpClearExpired, Now: m.now}
-	var removed []string
+	m.do(t, model.Op{Kind: model.OpClearExpired, Now: m.now})
+}
+
+// do runs op on the store through model.Do, as every check does, learns
+// a key it issued, and has the model judge the result.
+func (m *machine) do(t *rapid.T, op model.Op) model.Result {
+	var res model.Result
 	var err error
-	m.guard(t, m.fmtOp(op), func() { removed, err = m.store.ClearExpired() }, func() string { return m.expected(op) })
-	if err != nil {
-		removed = nil
-	} else if removed == nil {
-		removed = []string{} // "removed nothing" prints the same whichever way it is said
-	}
-	removed = slices.Sorted(slices.Values(removed))
-	m.check(t, op, model.Result{Outcome: model.OutcomeOf(err), Removed: removed}, err)
+	m.guard(t, m.fmtOp(op), func() { res, err = model.Do(m.store, op) }, func() string { return m.expected(op) })
+	m.learn(res.Key)
+	m.check(t, op, res, err)
+	return res
 }
 
 // advance moves the clock forward. Time never goes back: a store may
@@ -266,33 +227,28 @@ func (m *machine) check(t *rapid.T, op model.Op, got model.Result, err error) {
 		m.step, m.fmtOp(op), m.fmtResult(op.Kind, got), m.expected(op))
 }
 
-// expected says what the model allows for op in the current state, using
-// the model's own step function.
+// placeholderKey stands for the fresh key a Create or Cycle chooses when
+// the model is asked what it expects; no store draws it (it is not random).
+const placeholderKey = "0placeholder0fresh0key0000000000"
+
+// expected says what the model allows for op in the current state: the
+// model's own result (model.State.Apply), with the fresh key of a Create
+// or Cycle described rather than named.
 func (m *machine) expected(op model.Op) string {
-	if op.Kind != model.OpCreate && op.Kind != model.OpClearExpired && model.ValidateKey(op.Key) != nil {
+	_, want, err := m.state.Apply(op, placeholderKey)
+	switch {
+	case err != nil:
+		return "(the model cannot say: " + m.sanitize(err.Error()) + ")"
+	case want.Outcome == model.Invalid:
 		return model.Invalid.String() + " (before any file is touched)"
-	}
-	switch op.Kind {
-	case model.OpCreate:
+	case want.Outcome != model.OK:
+		return m.fmtResult(op.Kind, want)
+	case op.Kind == model.OpCreate:
 		return "ok with a fresh valid key that is not in use"
-	case model.OpClearExpired:
-		live := m.state.LiveKeys(op.Now)
-		var want []string
-		for _, k := range m.state.Keys() {
-			if !slices.Contains(live, k) {
-				want = append(want, k)
-			}
-		}
-		return "ok removed=" + m.fmtKeys(want)
-	case model.OpCycle:
-		_, want, _ := model.StepSlot(m.state.Slot(op.Key), model.SlotOp{Kind: model.OpCycleOut, Now: op.Now})
-		if want.Outcome != model.OK {
-			return want.Outcome.String()
-		}
-		return "ok with a fresh valid key holding " + m.fmtRecord(want.Record) + ", and " + m.name(op.Key) + " gone"
+	case op.Kind == model.OpCycle:
+		return "ok with a fresh valid key holding " + m.fmtRecord(m.state.Slot(op.Key).Record) + ", and " + m.name(op.Key) + " gone"
 	}
-	_, want, _ := model.StepSlot(m.state.Slot(op.Key), model.SlotOp{Kind: op.Kind, Values: op.Values, Expiry: op.Expiry, Now: op.Now})
-	return m.fmtResult(op.Kind, model.Result{Outcome: want.Outcome, Record: want.Record, Exists: want.Exists})
+	return m.fmtResult(op.Kind, want)
 }
 
 // learn records a key the store issued.
@@ -368,39 +324,19 @@ func at(when time.Time) string {
 	return "t+" + d.String()
 }
 
-func (m *machine) fmtRecord(r model.Record) string {
-	return fmt.Sprintf("%v expiring %s", r.Values, m.at(r.Expiry))
+// printer shows operations and results the model's way, with issued keys
+// by name and instants relative to the epoch, so that a message is the
+// same on every replay of a case.
+func (m *machine) printer() model.Printer {
+	return model.Printer{Key: m.name, Time: at, KeyList: m.fmtKeys}
 }
 
-func (m *machine) fmtOp(op model.Op) string {
-	var args []string
-	if op.Kind != model.OpCreate && op.Kind != model.OpClearExpired {
-		args = append(args, m.name(op.Key))
-	}
-	if op.Kind == model.OpCreate || op.Kind == model.OpSave {
-		args = append(args, op.Values.String())
-	}
-	if op.Kind == model.OpCreate || op.Kind == model.OpSave || op.Kind == model.OpTouch {
-		args = append(args, "expiring "+m.at(op.Expiry))
-	}
-	return fmt.Sprintf("%s(%s) at %s", op.Kind, strings.Join(args, ", "), m.at(op.Now))
-}
+func (m *machine) fmtRecord(r model.Record) string { return m.printer().Record(r) }
+
+func (m *machine) fmtOp(op model.Op) string { return m.printer().Op(op) }
 
 func (m *machine) fmtResult(kind model.Kind, r model.Result) string {
-	if r.Outcome != model.OK {
-		return r.Outcome.String()
-	}
-	switch kind {
-	case model.OpCreate, model.OpCycle:
-		return "ok key=" + m.name(r.Key)
-	case model.OpLoad:
-		return "ok " + m.fmtRecord(r.Record)
-	case model.OpExists:
-		return "ok exists=" + strconv.FormatBool(r.Exists)
-	case model.OpClearExpired:
-		return "ok removed=" + m.fmtKeys(r.Removed)
-	}
-	return "ok"
+	return m.printer().Result(kind, r)
 }
 
 // sanitize makes text from a store or the model stable across replays:
@@ -433,7 +369,7 @@ func (p *dirPool) forCase(t *rapid.T) string {
 
 // run is the property: one case, from a fresh directory to a sequence of
 // actions rapid draws.
-func run(open Opener, dirs *dirPool, session SessionOpener) func(*rapid.T) {
+func run(open Opener, dirs *dirPool, session handleOpener) func(*rapid.T) {
 	return func(t *rapid.T) {
 		dir := dirs.forCase(t)
 		m := &machine{open: open, dir: dir, now: epoch, names: make(map[string]string), openSession: session}

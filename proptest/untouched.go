@@ -14,7 +14,7 @@ import (
 // both the values and the key unchanged. A store that truncates its file
 // and only then reads the record it is about to rewrite fails it at once.
 // The expiry the save sets is the model's (model.Handle.Step).
-func untouched(open Opener, dirs *dirPool, session SessionOpener) func(*rapid.T) {
+func untouched(open Opener, dirs *dirPool, session handleOpener) func(*rapid.T) {
 	return func(t *rapid.T) {
 		dir := dirs.forCase(t)
 		now := epoch

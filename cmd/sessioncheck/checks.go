@@ -17,9 +17,9 @@ import (
 	"github.com/sessioncheck/sessioncheck/worker/builtin"
 )
 
-// checkDef is one check the command can run. runWorker is nil when the
-// worker protocol cannot express the check (it needs the store's file
-// system seam, which another process does not expose).
+// checkDef is one check the command can run. A check the worker protocol
+// cannot express (it needs the store's file-system seam, which another
+// process does not expose) has run report a worker target skipped.
 type checkDef struct {
 	name, summary string
 	unit          string // what the check counts in results.json's "histories"
@@ -137,7 +137,7 @@ func needSeam(j job) (outcome, bool) {
 	if j.target.builtin != nil {
 		return outcome{}, false
 	}
-	return outcome{verdict: "skipped", detail: "needs the store's file-system seam (impl.FS), which a worker process does not expose"}, true
+	return outcome{verdict: "skipped", detail: "needs the store's file-system seam (seam.FS), which a worker process does not expose"}, true
 }
 
 // runExplore explores a built-in store through its file-system seam, and a

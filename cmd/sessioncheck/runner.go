@@ -52,7 +52,6 @@ type job struct {
 	budget float64
 	dir    string // a fresh scratch directory for the store's files
 	report string // this result's directory inside the report
-	tmp    string // where the store's scratch directories go
 	// timeout is -timeout: a worker operation's deadline (0: defaults).
 	timeout time.Duration
 }
@@ -198,7 +197,7 @@ func runAll(cfg config, prog *progress) ([]result, error) {
 func runOne(cfg config, tmp string, t target, c checkDef) result {
 	r := result{Store: t.name, Check: c.name, Expected: t.expectation(c.name), Seed: cfg.seed}
 	report := filepath.Join(cfg.out, safeName(t.name)+"."+c.name)
-	j := job{target: t, seed: cfg.seed, budget: cfg.budget, report: report, tmp: tmp, timeout: cfg.timeout}
+	j := job{target: t, seed: cfg.seed, budget: cfg.budget, report: report, timeout: cfg.timeout}
 	var o outcome
 	start := time.Now()
 	if err := os.MkdirAll(report, 0o755); err != nil {

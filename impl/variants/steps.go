@@ -9,6 +9,7 @@ import (
 
 	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // The replacement steps. Each is the reference step with one historical
@@ -138,9 +139,9 @@ func CreateWithoutExcl(s *impl.Store, key string, data []byte) error {
 // atomic renames would be harmless. The reference takes an flock, which every
 // process honours, and needs no reader lock because it never writes in place.
 func ProcessMutex(s *impl.Store, key string, shared bool) (func() error, error) {
-	kind := impl.ProcessLock
+	kind := seam.ProcessLock
 	if shared {
-		kind = impl.ProcessSharedLock
+		kind = seam.ProcessSharedLock
 	}
 	return s.FS().Lock(s.LockPath(key), kind)
 }
@@ -160,4 +161,4 @@ func SwallowErrors(s *impl.Store, key string, data []byte) error {
 // a crash an acknowledged save may be gone, or present and empty. The
 // reference syncs the temporary file before the rename and the directory
 // after it.
-func NoFsync(impl.File) error { return nil }
+func NoFsync(seam.File) error { return nil }

@@ -19,6 +19,7 @@ import (
 	"github.com/sessioncheck/sessioncheck/memfs"
 	"github.com/sessioncheck/sessioncheck/memfs/hookfs"
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 var (
@@ -249,7 +250,7 @@ func ops(calls []hookfs.Call, op string) []hookfs.Call {
 // trace runs op on a fresh store called name, over a session created
 // beforehand, and returns the file-system calls op made.
 func trace(t *testing.T, name string, op func(s *impl.Store, key string) error) []hookfs.Call {
-	h := hookfs.Record(impl.OS)
+	h := hookfs.Record(seam.OS)
 	s := openStore(t, name, t.TempDir(), impl.Options{FS: h})
 	key, err := s.Create(vals("user", "42"), later)
 	require.NoError(t, err)
@@ -296,7 +297,7 @@ func TestTruncateThenLoad(t *testing.T) {
 func TestWriteInPlace(t *testing.T) {
 	for _, name := range []string{"reference", "write-in-place"} {
 		dir := t.TempDir()
-		h := hookfs.Record(impl.OS)
+		h := hookfs.Record(seam.OS)
 		s := openStore(t, name, dir, impl.Options{FS: h})
 		key, err := s.Create(vals("user", "42"), later)
 		require.NoError(t, err)
@@ -334,7 +335,7 @@ func TestCheckThenRename(t *testing.T) {
 		require.Equal(t, name == "reference", len(ops(calls, "lock")) == 1, "%s: %v", name, calls)
 
 		dir := t.TempDir()
-		h := hookfs.Record(impl.OS)
+		h := hookfs.Record(seam.OS)
 		s := openStore(t, name, dir, impl.Options{FS: h})
 		key, err := s.Create(vals("user", "42"), later)
 		require.NoError(t, err)
@@ -368,7 +369,7 @@ func TestCheckThenRename(t *testing.T) {
 func TestUnlockedSweep(t *testing.T) {
 	for _, name := range []string{"reference", "unlocked-sweep"} {
 		dir := t.TempDir()
-		h := hookfs.Record(impl.OS)
+		h := hookfs.Record(seam.OS)
 		// The sweeper's clock is past the expiry; the saving request's clock
 		// is just before it (the save began while the session was live).
 		sweeper := openStore(t, name, dir, impl.Options{FS: h, Clock: func() time.Time { return t0.Add(time.Minute) }})
@@ -417,7 +418,7 @@ func TestCreateWithoutExcl(t *testing.T) {
 	const key = "collision0000000"
 	for _, name := range []string{"reference", "create-without-excl"} {
 		dir := t.TempDir()
-		h := hookfs.Record(impl.OS)
+		h := hookfs.Record(seam.OS)
 		a := openStore(t, name, dir, impl.Options{FS: h, NewKey: keyThenOthers(key)})
 		b := openStore(t, name, dir, impl.Options{NewKey: keyThenOthers(key)})
 		var kb string
@@ -455,8 +456,8 @@ func TestMutexInPlace(t *testing.T) {
 		}
 		return save(s, k)
 	})
-	require.Equal(t, []impl.LockKind{impl.ProcessSharedLock, impl.ProcessLock},
-		[]impl.LockKind{ops(calls, "lock")[0].Kind, ops(calls, "lock")[1].Kind})
+	require.Equal(t, []seam.LockKind{seam.ProcessSharedLock, seam.ProcessLock},
+		[]seam.LockKind{ops(calls, "lock")[0].Kind, ops(calls, "lock")[1].Kind})
 	require.Empty(t, ops(calls, "rename"))
 
 	for _, sameProcess := range []bool{true, false} {
@@ -469,7 +470,7 @@ func TestMutexInPlace(t *testing.T) {
 		s := openStore(t, "mutex-in-place", dir, impl.Options{FS: h})
 		key, err := s.Create(vals("user", "42"), later)
 		require.NoError(t, err)
-		var readerFS impl.FS = h
+		var readerFS seam.FS = h
 		if !sameProcess {
 			readerFS = disk.NewProcess()
 		}
@@ -511,7 +512,7 @@ func TestMutexInPlace(t *testing.T) {
 func TestSwallowErrors(t *testing.T) {
 	for _, name := range []string{"reference", "swallow-errors"} {
 		dir := t.TempDir()
-		h := hookfs.Record(impl.OS)
+		h := hookfs.Record(seam.OS)
 		s := openStore(t, name, dir, impl.Options{FS: h})
 		key, err := s.Create(vals("user", "42"), later)
 		require.NoError(t, err)

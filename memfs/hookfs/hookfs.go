@@ -1,4 +1,4 @@
-// Package hookfs wraps an impl.FS so that a checker sees every call the store
+// Package hookfs wraps an seam.FS so that a checker sees every call the store
 // makes — through the file system, through its open files and through its
 // locks — numbered in the order they happen, and can fail any one of them.
 //
@@ -16,7 +16,7 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/sessioncheck/sessioncheck/impl"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // Call is one file-system call.
@@ -26,7 +26,7 @@ type Call struct {
 	Path  string // the name, or the name the file was opened as
 	Path2 string // rename and renameat2: the new name
 	Flag  int    // open: the flags
-	Kind  impl.LockKind
+	Kind  seam.LockKind
 	Size  int // read and write: the buffer length
 }
 
@@ -44,13 +44,13 @@ func (c Call) String() string {
 	return fmt.Sprintf("#%d %s(%s)", c.Index, c.Op, c.Path)
 }
 
-func kindName(k impl.LockKind) string {
+func kindName(k seam.LockKind) string {
 	switch k {
-	case impl.FileLock:
+	case seam.FileLock:
 		return "file"
-	case impl.ProcessLock:
+	case seam.ProcessLock:
 		return "process"
-	case impl.ProcessSharedLock:
+	case seam.ProcessSharedLock:
 		return "process-shared"
 	}
 	return fmt.Sprint(k)
@@ -89,7 +89,7 @@ func (c Call) Mutating() bool {
 	case "write", "fsync", "rename", "renameat2", "unlink":
 		return true
 	case "lock":
-		return c.Kind == impl.FileLock // creates the lock file if missing
+		return c.Kind == seam.FileLock // creates the lock file if missing
 	}
 	return false
 }
@@ -117,21 +117,21 @@ type Hooks struct {
 // TryLocker is implemented by a file system that can take a lock without
 // waiting, as memfs does.
 type TryLocker interface {
-	TryLock(name string, kind impl.LockKind) (unlock func() error, ok bool, err error)
+	TryLock(name string, kind seam.LockKind) (unlock func() error, ok bool, err error)
 }
 
-// FS is an impl.FS whose every call runs the hooks.
+// FS is an seam.FS whose every call runs the hooks.
 type FS struct {
-	inner impl.FS
+	inner seam.FS
 	hooks Hooks
 	mu    sync.Mutex
 	n     int
 }
 
-var _ impl.FS = (*FS)(nil)
+var _ seam.FS = (*FS)(nil)
 
 // New wraps inner.
-func New(inner impl.FS, hooks Hooks) *FS { return &FS{inner: inner, hooks: hooks} }
+func New(inner seam.FS, hooks Hooks) *FS { return &FS{inner: inner, hooks: hooks} }
 
 // Calls returns how many calls have been made.
 func (h *FS) Calls() int {
@@ -173,7 +173,7 @@ func (h *FS) after(c Call, err error) {
 }
 
 // OpenFile opens name through the wrapped FS.
-func (h *FS) OpenFile(name string, flag int, perm fs.FileMode) (impl.File, error) {
+func (h *FS) OpenFile(name string, flag int, perm fs.FileMode) (seam.File, error) {
 	c := Call{Op: "open", Path: name, Flag: flag}
 	if err := h.before(&c); err != nil {
 		h.after(c, err)
@@ -215,7 +215,7 @@ func (h *FS) Lstat(name string) (fi fs.FileInfo, err error) {
 }
 
 // Lock locks through the wrapped FS; the unlock it returns is a call too.
-func (h *FS) Lock(name string, kind impl.LockKind) (func() error, error) {
+func (h *FS) Lock(name string, kind seam.LockKind) (func() error, error) {
 	var unlock func() error
 	err := h.do(Call{Op: "lock", Path: name, Kind: kind}, func() (err error) {
 		if tl, ok := h.inner.(TryLocker); ok && h.hooks.NoWait {
@@ -256,7 +256,7 @@ func (h *FS) do(c Call, call func() error) error {
 
 type file struct {
 	h    *FS
-	f    impl.File
+	f    seam.File
 	name string
 }
 

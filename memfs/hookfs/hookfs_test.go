@@ -8,9 +8,9 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/memfs"
 	"github.com/sessioncheck/sessioncheck/memfs/hookfs"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 func TestInjectAndNumber(t *testing.T) {
@@ -65,24 +65,24 @@ func TestFailedUnlockStillReleases(t *testing.T) {
 		}
 		return nil
 	}})
-	unlock, err := h.Lock("/d/l", impl.FileLock)
+	unlock, err := h.Lock("/d/l", seam.FileLock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.Lock("/d/l", impl.FileLock); !errors.Is(err, hookfs.ErrWouldBlock) {
+	if _, err := h.Lock("/d/l", seam.FileLock); !errors.Is(err, hookfs.ErrWouldBlock) {
 		t.Fatalf("second lock under NoWait: %v, want ErrWouldBlock", err)
 	}
 	if err := unlock(); !errors.Is(err, syscall.EIO) {
 		t.Fatalf("unlock: %v, want the injected EIO", err)
 	}
-	u, err := h.Lock("/d/l", impl.FileLock)
+	u, err := h.Lock("/d/l", seam.FileLock)
 	if err != nil {
 		t.Fatalf("lock after a failed unlock: %v; the kernel releases it anyway", err)
 	}
 	if err := u(); !errors.Is(err, syscall.EIO) {
 		t.Fatalf("unlock: %v, want the injected EIO", err)
 	}
-	if _, ok, err := m.TryLock("/d/l", impl.FileLock); !ok || err != nil {
+	if _, ok, err := m.TryLock("/d/l", seam.FileLock); !ok || err != nil {
 		t.Fatalf("lock after failed unlocks: ok=%v err=%v; want it free", ok, err)
 	}
 }

@@ -3,7 +3,7 @@ package hookfs
 import (
 	"sync"
 
-	"github.com/sessioncheck/sessioncheck/impl"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // Recorder is an FS for tests that trace a store or step in at one of its
@@ -11,7 +11,7 @@ import (
 // test replaces between the phases of a run (set up untraced, trace one
 // operation, look at the result) without reopening the store.
 //
-//	h := hookfs.Record(impl.OS)
+//	h := hookfs.Record(seam.OS)
 //	st, _ := impl.Open(dir, impl.Options{FS: h})
 //	key, _ := st.Create(values, expiry)
 //	h.Reset(nil) // forget the calls Open and Create made
@@ -28,7 +28,7 @@ type Recorder struct {
 }
 
 // Record wraps inner in a Recorder with nothing installed.
-func Record(inner impl.FS) *Recorder {
+func Record(inner seam.FS) *Recorder {
 	r := &Recorder{}
 	r.FS = New(inner, Hooks{Before: r.before})
 	return r

@@ -22,6 +22,7 @@ import (
 	"github.com/sessioncheck/sessioncheck/memfs"
 	"github.com/sessioncheck/sessioncheck/memfs/hookfs"
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // Dir is the session directory on the simulated disk.
@@ -183,7 +184,7 @@ func (o Observation) String() string {
 
 // Observe opens a fresh store on fsys, with its clock before every expiry
 // so that every stored record is live and shows, and loads each key.
-func Observe(open Opener, fsys impl.FS, keys []string) (map[string]Observation, error) {
+func Observe(open Opener, fsys seam.FS, keys []string) (map[string]Observation, error) {
 	o, err := NewObserver(open, fsys)
 	if err != nil {
 		return nil, err
@@ -207,7 +208,7 @@ type Observer struct {
 
 // NewObserver opens a fresh store on fsys, with its clock before every
 // expiry so that every stored record is live and shows.
-func NewObserver(open Opener, fsys impl.FS) (*Observer, error) {
+func NewObserver(open Opener, fsys seam.FS) (*Observer, error) {
 	st, err := open(Dir, impl.Options{FS: fsys, Clock: func() time.Time { return memfs.Epoch },
 		Secret: []byte(secret)})
 	if err != nil {
@@ -258,29 +259,22 @@ func (w Window) allowed(key string) []model.Slot {
 			out = append(out, s)
 		}
 	}
-	drawn := slices.Contains(w.Drawn, key) && !before.Stored
-	slotOp := model.SlotOp{Kind: op.Kind, Values: op.Values, Expiry: op.Expiry, Now: op.Now}
-	switch op.Kind {
-	case model.OpCreate:
-		if drawn {
-			add(model.Slot{Stored: true, Record: model.Record{Values: op.Values, Expiry: op.Expiry}})
+	// What the operation may have done to key: its parts on key
+	// (model.SplitUnknown), from the state before it. A part that cannot
+	// happen from there (a create on a key in use, an expire of a live
+	// record) did not; a cycle moves only a live record.
+	old := w.Before.Slot(op.Key)
+	for _, p := range model.SplitUnknown(*op, w.Drawn, []string{key}) {
+		if p.Key != key {
+			continue
 		}
-	case model.OpCycle:
-		old := w.Before.Slot(op.Key)
-		if key == op.Key {
-			slotOp.Kind = model.OpCycleOut
-			next, _, _ := model.StepSlot(before, slotOp)
-			add(next)
-		} else if drawn && old.Stored && old.Record.LiveAt(op.Now) {
-			add(old)
+		if p.Op.Kind == model.OpCycleIn {
+			if _, out, _ := model.StepSlot(old, model.SlotOp{Kind: model.OpCycleOut, Now: op.Now}); out.Outcome != model.OK {
+				continue
+			}
+			p = p.Moving(old.Record)
 		}
-	case model.OpClearExpired:
-		if next, _, legal := model.StepSlot(before, model.SlotOp{Kind: model.OpExpire, Now: op.Now}); legal {
-			add(next)
-		}
-	case model.OpSave, model.OpTouch, model.OpDelete:
-		if key == op.Key {
-			next, _, _ := model.StepSlot(before, slotOp)
+		if next, _, legal := model.StepSlot(before, p.Op); legal {
 			add(next)
 		}
 	}

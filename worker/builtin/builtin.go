@@ -1,7 +1,7 @@
 // Package builtin serves the built-in stores (the reference and its
 // variants, package impl/variants) over the worker protocol. It is what
-// cmd/sessioncheck-worker runs, and what any program that re-executes
-// itself as a worker (the sessioncheck command, a test binary) can call.
+// `sessioncheck worker -store NAME` runs, and what any program that
+// re-executes itself as a worker (a test binary) can call.
 package builtin
 
 import (

@@ -1,4 +1,4 @@
-package impl
+package session
 
 import (
 	"errors"
@@ -32,12 +32,12 @@ type Session struct {
 	modified bool
 }
 
-// OpenSession opens a handle on key over store. It does no I/O. clock is the
+// Open opens a handle on key over store. It does no I/O. clock is the
 // time used for expiry dates (nil = time.Now); it should be the store's
 // clock. maxAge is the inactivity age of a session without a custom expiry
 // (Django's SESSION_COOKIE_AGE). An invalid key opens a handle with no key:
 // it behaves as no session, and the store never sees the key.
-func OpenSession(store model.Store, key string, clock model.Clock, maxAge time.Duration) *Session {
+func Open(store model.Store, key string, clock model.Clock, maxAge time.Duration) *Session {
 	if clock == nil {
 		clock = time.Now
 	}

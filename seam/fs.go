@@ -1,4 +1,4 @@
-package impl
+package seam
 
 import (
 	"errors"
@@ -112,17 +112,33 @@ func (f *rawFile) Write(p []byte) (int, error) {
 	if f.fd < 0 {
 		return 0, f.closed("write")
 	}
+	return writeAll(p, func(b []byte) (int, error) {
+		n, err := retryEINTR(func() (int, error) { return unix.Write(f.fd, b) })
+		if err != nil {
+			return n, &os.PathError{Op: "write", Path: f.name, Err: err}
+		}
+		return n, nil
+	})
+}
+
+// writeAll writes p with write until all of it is written or write fails.
+// It calls write at least once, even for nothing, so that writing to a
+// descriptor not open for writing fails as it does through package os. A
+// write that writes nothing without an error is io.ErrShortWrite, as in
+// package os, rather than a loop that never ends.
+func writeAll(p []byte, write func([]byte) (int, error)) (int, error) {
 	written := 0
 	for {
-		// At least one write(2), even of nothing, so that writing to a
-		// descriptor not open for writing fails as it does through package os.
-		n, err := retryEINTR(func() (int, error) { return unix.Write(f.fd, p[written:]) })
+		n, err := write(p[written:])
 		if err != nil {
-			return written, &os.PathError{Op: "write", Path: f.name, Err: err}
+			return written, err
 		}
 		written += n
 		if written == len(p) {
 			return written, nil
+		}
+		if n == 0 {
+			return written, io.ErrShortWrite
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package impl_test
+package session_test
 
 import (
 	"errors"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/session"
 )
 
 // sessFake is a model.Store that is the model itself: model.State stepped
@@ -117,7 +118,7 @@ var sessT0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 const sessMaxAge = time.Hour
 
 // sessRows test the rows of docs/SPEC.md that only a real handle can show
-// (a store that fails), and repeat the opening rows against impl.Session
+// (a store that fails), and repeat the opening rows against session.Session
 // with the store's calls counted.
 var sessRows = []struct {
 	name string
@@ -126,7 +127,7 @@ var sessRows = []struct {
 	{"open/no-access", func(t *testing.T) {
 		c := &sessClock{now: sessT0}
 		f := newSessFake(c.read, 1)
-		s := impl.OpenSession(f, "abcdefgh", c.read, sessMaxAge)
+		s := session.Open(f, "abcdefgh", c.read, sessMaxAge)
 		if len(f.calls) != 0 || s.Key() != "abcdefgh" || s.Accessed() || s.Modified() {
 			t.Fatalf("open: calls %v, key %q, flags %v %v", f.calls, s.Key(), s.Accessed(), s.Modified())
 		}
@@ -139,7 +140,7 @@ var sessRows = []struct {
 		c := &sessClock{now: sessT0}
 		f := newSessFake(c.read, 1)
 		for _, k := range []string{"../x", "a/b", `a\b`, "", "abcdefg", strings.Repeat("a", 65), "ABCDEFGH", "abcd\x00efgh"} {
-			s := impl.OpenSession(f, k, c.read, sessMaxAge)
+			s := session.Open(f, k, c.read, sessMaxAge)
 			if _, ok, err := s.Get("x"); ok || err != nil || s.Key() != "" {
 				t.Fatalf("%q: %v %v key %q", k, ok, err, s.Key())
 			}
@@ -156,7 +157,7 @@ var sessRows = []struct {
 			t.Fatal(err)
 		}
 		f.fail[model.OpLoad] = &model.CorruptError{Key: key, Reason: "bad tag"}
-		s := impl.OpenSession(f, key, c.read, sessMaxAge)
+		s := session.Open(f, key, c.read, sessMaxAge)
 		for name, op := range map[string]func() error{
 			"get":   func() error { _, _, err := s.Get("user"); return err },
 			"set":   func() error { return s.Set("user", "x") },
@@ -190,7 +191,7 @@ var sessRows = []struct {
 			t.Fatal(err)
 		}
 		before := f.state
-		s := impl.OpenSession(f, key, c.read, sessMaxAge)
+		s := session.Open(f, key, c.read, sessMaxAge)
 		for _, k := range []model.Kind{model.OpSave, model.OpDelete, model.OpCycle, model.OpCreate} {
 			f.fail[k] = syscall.EIO
 		}
@@ -213,7 +214,7 @@ var sessRows = []struct {
 		}
 		// A failed load (not ErrNotFound) is an error too, never an empty session.
 		f.fail[model.OpLoad] = syscall.EIO
-		s2 := impl.OpenSession(f, key, c.read, sessMaxAge)
+		s2 := session.Open(f, key, c.read, sessMaxAge)
 		if _, _, err := s2.Get("user"); !errors.Is(err, syscall.EIO) || s2.Key() != key || s2.Accessed() {
 			t.Fatalf("load: %v key %q", err, s2.Key())
 		}
@@ -242,11 +243,11 @@ func sessSameState(a, b model.State) bool {
 // sessPair is one request: the real handle and the model handle it must
 // behave like.
 type sessPair struct {
-	real  *impl.Session
+	real  *session.Session
 	model model.Handle
 }
 
-// sessCompare drives impl.Session over store and model.Handle over a
+// sessCompare drives session.Session over store and model.Handle over a
 // model.State through the same random sequence of operations: two requests
 // at a time, each replaced now and then by a new one on a known, missing or
 // invalid key; store-level deletes, cycles and sweeps between them; and a
@@ -287,7 +288,7 @@ func sessCompare(seed uint64, steps int, newStore func(model.Clock) (model.Store
 	reqs := make([]sessPair, 2)
 	openReq := func(i int) {
 		k := pickKey()
-		reqs[i] = sessPair{impl.OpenSession(store, k, c.read, sessMaxAge), model.OpenHandle(k, sessMaxAge)}
+		reqs[i] = sessPair{session.Open(store, k, c.read, sessMaxAge), model.OpenHandle(k, sessMaxAge)}
 		log = append(log, fmt.Sprintf("req%d = open(%q)", i, k))
 	}
 	openReq(0)
@@ -364,7 +365,7 @@ func sessCompare(seed uint64, steps int, newStore func(model.Clock) (model.Store
 	return ""
 }
 
-// TestSessionMatchesModel compares impl.Session with model.Handle over the
+// TestSessionMatchesModel compares session.Session with model.Handle over the
 // model-built fake and over the reference store, and shows the comparison
 // catches stores that resurrect on save or lose values on touch.
 func TestSessionMatchesModel(t *testing.T) {

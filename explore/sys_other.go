@@ -1,6 +1,0 @@
-//go:build !linux
-
-package explore
-
-// oDirectory is only used to print open flags.
-const oDirectory = 0
