@@ -29,7 +29,7 @@ func (h hidePermFS) Lstat(name string) (fs.FileInfo, error) {
 func writableDirectory(t *testing.T, fsys impl.FS) string {
 	var p secProblems
 	for _, mode := range []os.FileMode{0o777, 0o777 | os.ModeSticky, 0o770, 0o702} {
-		dir := t.TempDir()
+		dir := privateDir(t)
 		if err := os.Chmod(dir, mode); err != nil {
 			t.Fatal(err)
 		}
@@ -41,7 +41,7 @@ func writableDirectory(t *testing.T, fsys impl.FS) string {
 			p.add("Open refused mode %v with %q, which does not name the directory and say it is writable", mode, err)
 		}
 	}
-	if _, err := secOpenWith(impl.Open, t.TempDir(), impl.Options{FS: fsys}); err != nil {
+	if _, err := secOpenWith(impl.Open, privateDir(t), impl.Options{FS: fsys}); err != nil {
 		p.add("Open refused a 0700 directory: %v", err)
 	}
 	return p.String()

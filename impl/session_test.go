@@ -386,7 +386,7 @@ func TestSessionMatchesModel(t *testing.T) {
 	})
 	t.Run("reference", func(t *testing.T) {
 		for i := uint64(0); i < runs/4; i++ {
-			dir := t.TempDir()
+			dir := privateDir(t)
 			p := sessCompare(base+i, steps, func(c model.Clock) (model.Store, error) {
 				return impl.Open(dir, impl.Options{Clock: c})
 			})
