@@ -1,6 +1,7 @@
 package impl_test
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"strings"
@@ -25,12 +26,13 @@ func (h hidePermFS) Lstat(name string) (fs.FileInfo, error) {
 	return perm0700{fi}, nil
 }
 
-// writableDirectory opens a session directory writable by others (and one
-// writable by group): Open must refuse each, naming the path and the mode.
+// writableDirectory opens session directories writable, readable or only
+// searchable by group or others: Open must refuse each, naming the path,
+// the mode and the chmod that fixes it.
 func writableDirectory(t *testing.T, fsys seam.FS) string {
 	var p secProblems
-	for _, mode := range []os.FileMode{0o777, 0o777 | os.ModeSticky, 0o770, 0o702} {
-		dir := t.TempDir()
+	for _, mode := range []os.FileMode{0o777, 0o777 | os.ModeSticky, 0o770, 0o702, 0o755, 0o750, 0o740, 0o704, 0o710, 0o701} {
+		dir := privateDir(t)
 		if err := os.Chmod(dir, mode); err != nil {
 			t.Fatal(err)
 		}
@@ -38,11 +40,12 @@ func writableDirectory(t *testing.T, fsys seam.FS) string {
 		switch {
 		case err == nil:
 			p.add("Open accepted a directory of mode %v", mode)
-		case !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "writable"):
-			p.add("Open refused mode %v with %q, which does not name the directory and say it is writable", mode, err)
+		case !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), fmt.Sprintf("%04o", mode.Perm())) ||
+			!strings.Contains(err.Error(), "chmod go-rwx"):
+			p.add("Open refused mode %v with %q, which does not name the directory, its mode and the chmod that fixes it", mode, err)
 		}
 	}
-	if _, err := secOpenWith(impl.Open, t.TempDir(), impl.Options{FS: fsys}); err != nil {
+	if _, err := secOpenWith(impl.Open, privateDir(t), impl.Options{FS: fsys}); err != nil {
 		p.add("Open refused a 0700 directory: %v", err)
 	}
 	return p.String()

@@ -57,7 +57,7 @@ func TestInjectedErrors(t *testing.T) {
 	for _, fc := range faultCases {
 		t.Run(fc.name, func(t *testing.T) {
 			run := func(failAt int) (err error, before, after map[string]model.Record, calls []hookfs.Call) {
-				dir := t.TempDir()
+				dir := privateDir(t)
 				h := hookfs.Record(seam.OS)
 				s := open(t, dir, impl.Options{FS: h, Rand: seededRand(7)})
 				created(t, s) // a bystander that must never change
@@ -104,7 +104,7 @@ func TestInjectedErrors(t *testing.T) {
 					t.Fatalf("%s: records %v, want the previous %v or the new %v", what, got, before, want)
 				}
 				// The store still works: a fresh session can be made and saved.
-				s := open(t, t.TempDir(), impl.Options{})
+				s := open(t, privateDir(t), impl.Options{})
 				k := created(t, s)
 				require.NoError(t, s.Save(k, vals("after", "fault"), later), what)
 			}

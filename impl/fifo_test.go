@@ -18,7 +18,7 @@ import (
 // a hang is detected with a generous deadline, then the pipe is opened for
 // writing to release the blocked call.
 func plantedFIFO(t *testing.T, fsys seam.FS) string {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	s := secOpen(t, dir, impl.Options{FS: fsys})
 	const key = "fifofifofifofifofifofifofifofifo"
 	fifo := filepath.Join(dir, "s_"+key)

@@ -32,7 +32,7 @@ func TestStepsReachEveryOperation(t *testing.T) {
 	st.SyncDir = func(s *impl.Store) error { calls["SyncDir"]++; return ref.SyncDir(s) }
 	// A Touch that forgets the new expiry: a bug confined to Touch.
 	st.Touch = func(s *impl.Store, key string, exp time.Time) error { calls["Touch"]++; return nil }
-	s := open(t, t.TempDir(), impl.Options{Steps: &st})
+	s := open(t, privateDir(t), impl.Options{Steps: &st})
 
 	key, err := s.Create(vals(), later)
 	require.NoError(t, err)

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -97,10 +96,19 @@ type Store struct {
 
 var _ model.Store = (*Store)(nil)
 
-// Open returns a store over dir, which must exist and be a directory (not a
-// symbolic link to one). Open never creates it: a store that silently made a
-// fresh empty directory would log everybody out after a mount failure.
+// Open returns a store over dir, which must be given (Open("") is an
+// error, not the working directory), exist, be a directory (not a symbolic
+// link to one), be owned by the effective user or root, and be private: no
+// permission bit for group or others (checkDir says why each matters). Open
+// never creates the directory: a store that silently made a fresh empty one
+// would log everybody out after a mount failure. If the directory holds
+// sessions whose lock stripes are missing (an older store made them on
+// first lock), Open makes them, so that no lock a logout needs will need a
+// new inode (makeStripes).
 func Open(dir string, opts Options) (*Store, error) {
+	if dir == "" {
+		return nil, errors.New("session directory: empty path; give the directory explicitly (the store never defaults to the working directory)")
+	}
 	s := &Store{dir: filepath.Clean(dir), fs: opts.FS, clock: opts.Clock, secret: opts.Secret,
 		max: opts.MaxRecordSize, tempTTL: opts.TempTTL}
 	if s.fs == nil {
@@ -127,21 +135,11 @@ func Open(dir string, opts Options) (*Store, error) {
 			return nil, err
 		}
 	}
-	fi, err := s.fs.Lstat(s.dir)
-	switch {
-	case err != nil:
-		return nil, fmt.Errorf("session directory: %w", err)
-	case fi.Mode()&fs.ModeSymlink != 0:
-		return nil, fmt.Errorf("session directory %s is a symbolic link; give the real path", s.dir)
-	case !fi.IsDir():
-		return nil, fmt.Errorf("session directory %s is not a directory", s.dir)
-	case fi.Mode().Perm()&0o022 != 0:
-		// Whoever can write the directory can plant, replace or remove any
-		// session: the store's guarantees hold only for a private directory.
-		return nil, fmt.Errorf("session directory %s is writable by group or others (mode %v); make it private (chmod go-w)", s.dir, fi.Mode().Perm())
+	if err := s.checkDir(); err != nil {
+		return nil, err
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != uint32(os.Geteuid()) && st.Uid != 0 {
-		return nil, fmt.Errorf("session directory %s is owned by uid %d, not by this user (uid %d) or root", s.dir, st.Uid, os.Geteuid())
+	if err := s.makeStripes(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -167,7 +165,7 @@ func (s *Store) LockPath(key string) string {
 	for i := 0; i < len(key); i++ {
 		h = (h ^ uint32(key[i])) * 16777619
 	}
-	return filepath.Join(s.dir, fmt.Sprintf("%s%02d", lockPrefix, h%lockStripes))
+	return s.stripePath(h % lockStripes)
 }
 
 // Encode returns the session file bytes of rec under key with the store's
@@ -191,6 +189,9 @@ func (s *Store) Read(key string) (model.Record, error) {
 	// block the open forever (and with it ClearExpired, or a writer holding
 	// its stripe's lock); this way it reads as empty, which is corrupt.
 	f, err := s.fs.OpenFile(s.Path(key), syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if errors.Is(err, syscall.ENXIO) {
+		return model.Record{}, s.notAFile(key, err) // a socket cannot be opened
+	}
 	if err != nil {
 		return model.Record{}, err
 	}
@@ -200,6 +201,9 @@ func (s *Store) Read(key string) (model.Record, error) {
 	*buf = data[:0] // keep the grown buffer for the next read
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	if errors.Is(err, syscall.EISDIR) {
+		return model.Record{}, s.notAFile(key, err)
 	}
 	if err != nil {
 		return model.Record{}, fmt.Errorf("session %s: read: %w", key, err)
@@ -350,6 +354,9 @@ func (s *Store) publishNew(rec model.Record) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		if err := s.ensureStripe(key); err != nil {
+			return "", err
+		}
 		err = s.steps.Publish(s, key, data)
 		if errors.Is(err, fs.ErrExist) {
 			continue
@@ -458,6 +465,11 @@ func deleteKey(s *Store, key string) error {
 		err := s.fs.Remove(s.Path(key))
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil // deleting nothing is no error, and nothing to sync
+		}
+		if errors.Is(err, syscall.EISDIR) {
+			// The store never writes a directory, so one under a session's
+			// name was planted; what is in it is not the store's to remove.
+			return fmt.Errorf("session %s: delete: %s is a directory, not a session file, and the store removes only files; no session can be loaded under this key while it is there: %w", key, s.Path(key), err)
 		}
 		if err != nil {
 			return fmt.Errorf("session %s: delete: %w", key, err)

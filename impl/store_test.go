@@ -84,7 +84,7 @@ func snapshot(t *testing.T, dir string) (map[string]model.Record, []string) {
 }
 
 func TestOperations(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	s := open(t, dir, impl.Options{})
 	v1, v2 := vals("user", "42"), vals("user", "42", "cart", "3")
 
@@ -147,7 +147,7 @@ func TestOperations(t *testing.T) {
 }
 
 func TestExpiry(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	now := t0
 	s := open(t, dir, impl.Options{Clock: func() time.Time { return now }})
 	short, err := s.Create(vals("a", "1"), t0.Add(time.Minute))
@@ -182,7 +182,7 @@ func TestExpiry(t *testing.T) {
 }
 
 func TestClearExpiredSorted(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	now := t0
 	s := open(t, dir, impl.Options{Clock: func() time.Time { return now }})
 	var keys []string
@@ -204,7 +204,7 @@ var badKeys = []string{"../x", "a/b", `a\b`, "", "abcdefg", strings.Repeat("a", 
 
 func TestInvalidKeysTouchNothing(t *testing.T) {
 	h := hookfs.Record(seam.OS)
-	s := open(t, t.TempDir(), impl.Options{FS: h})
+	s := open(t, privateDir(t), impl.Options{FS: h})
 	h.Reset(func(_ int, c hookfs.Call) error {
 		t.Errorf("file-system call %v for an invalid key", c)
 		return errInjected
@@ -224,7 +224,7 @@ func TestInvalidKeysTouchNothing(t *testing.T) {
 }
 
 func TestKeySourceCollisions(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	const fixed = "collidingkey0000"
 	draws := []string{fixed, fixed, fixed, "otherkey00000000"}
 	n := 0
@@ -255,7 +255,7 @@ func TestKeySourceCollisions(t *testing.T) {
 	require.Equal(t, vals("first", "1"), recs[fixed].Values)
 
 	// A repeating Rand (the other way to force collisions) gives the same.
-	dir2 := t.TempDir()
+	dir2 := privateDir(t)
 	s = open(t, dir2, impl.Options{Rand: zeroReader{}})
 	_, err = s.Create(vals(), later)
 	require.NoError(t, err)
@@ -268,7 +268,7 @@ type zeroReader struct{}
 func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 func TestTooLarge(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	h := hookfs.Record(seam.OS)
 	s := open(t, dir, impl.Options{FS: h, MaxRecordSize: 200})
 	key, err := s.Create(vals("a", "b"), later)
@@ -296,7 +296,7 @@ func TestTooLarge(t *testing.T) {
 }
 
 func TestOpenRejects(t *testing.T) {
-	base := t.TempDir()
+	base := privateDir(t)
 	_, err := impl.Open(filepath.Join(base, "missing"), impl.Options{})
 	require.ErrorIs(t, err, fs.ErrNotExist)
 	_, err = os.Stat(filepath.Join(base, "missing"))
@@ -319,7 +319,7 @@ func TestOpenRejects(t *testing.T) {
 }
 
 func TestSymlinkedSessionFileRefused(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	s := open(t, dir, impl.Options{})
 	key, err := s.Create(vals("a", "1"), later)
 	require.NoError(t, err)
@@ -332,7 +332,7 @@ func TestSymlinkedSessionFileRefused(t *testing.T) {
 }
 
 func TestTempFiles(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	now := t0
 	s := open(t, dir, impl.Options{Clock: func() time.Time { return now }, TempTTL: time.Hour})
 	key := "tempkey000000000"
@@ -383,7 +383,7 @@ func TestTempFiles(t *testing.T) {
 // key, each with its own store (as separate processes would have), under
 // the race detector.
 func TestConcurrentReadersNeverSeeAPartialFile(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	key, err := open(t, dir, impl.Options{}).Create(vals("n", "0"), later)
 	require.NoError(t, err)
 	concurrently(t, dir, 4, func(s *impl.Store, w int) error {
@@ -430,7 +430,7 @@ func concurrently(t *testing.T, dir string, n int, client func(s *impl.Store, w 
 }
 
 func TestCorruptFilesAreReportedAndKept(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	s := open(t, dir, impl.Options{})
 	key, err := s.Create(vals("user", "42", "role", "admin"), later)
 	require.NoError(t, err)
@@ -495,7 +495,7 @@ func TestCorruptFilesAreReportedAndKept(t *testing.T) {
 func TestRecordSurvivesFailedClose(t *testing.T) {
 	// An error while closing after a read is returned, not ignored.
 	h := hookfs.Record(seam.OS)
-	s := open(t, t.TempDir(), impl.Options{FS: h})
+	s := open(t, privateDir(t), impl.Options{FS: h})
 	key, err := s.Create(vals("a", "1"), later)
 	require.NoError(t, err)
 	h.Reset(func(_ int, c hookfs.Call) error {
@@ -512,7 +512,7 @@ func TestRecordSurvivesFailedClose(t *testing.T) {
 // TestCreateShowsNoPlaceholder reads the key a Create is about to publish at
 // every call the Create makes: until the rename it is absent, never empty.
 func TestCreateShowsNoPlaceholder(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	h := hookfs.Record(seam.OS)
 	const key = "placeholder00000"
 	s := open(t, dir, impl.Options{FS: h, NewKey: func() (string, error) { return key, nil }})
@@ -538,7 +538,7 @@ func TestCreateShowsNoPlaceholder(t *testing.T) {
 // reader may see a corrupt file, no operation may fail other than with
 // ErrNotFound, and no temporary file may be left.
 func TestConcurrentSaveDelete(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	key, err := open(t, dir, impl.Options{}).Create(vals("n", "0"), later)
 	require.NoError(t, err)
 	concurrently(t, dir, 6, func(s *impl.Store, w int) error {
@@ -574,12 +574,12 @@ func TestConcurrentSaveDelete(t *testing.T) {
 func TestOpenRejectsIncompleteSteps(t *testing.T) {
 	st := impl.ReferenceSteps()
 	st.Expire = nil
-	_, err := impl.Open(t.TempDir(), impl.Options{Steps: &st})
+	_, err := impl.Open(privateDir(t), impl.Options{Steps: &st})
 	require.ErrorContains(t, err, "Expire is nil")
 }
 
 func TestTakenTempNamesAreNotKeyCollisions(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	const key = "tempnamestaken00"
 	for n := 1; n <= impl.CreateAttempts; n++ {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("t_%s_%d", key, n)), nil, 0o600))
@@ -589,4 +589,15 @@ func TestTakenTempNamesAreNotKeyCollisions(t *testing.T) {
 	_, err := s.Create(vals(), later)
 	require.ErrorContains(t, err, "temporary names in a row are taken")
 	require.Equal(t, 1, draws, "a taken temporary name was treated as a key collision")
+}
+
+// privateDir is a fresh directory of mode 0700, as Open requires
+// (t.TempDir makes its directories 0777 less the umask).
+func privateDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

@@ -22,10 +22,18 @@ const (
 var ErrInvalidKey = errors.New("invalid session key")
 
 // ValidateKey reports whether key is an acceptable session key. The error
-// wraps ErrInvalidKey and says what was wrong with the key.
+// wraps ErrInvalidKey and says what was wrong with the key, quoting at most
+// MaxKeyLength bytes of it: a key is client input, and a 10 MB cookie must
+// not become a 10 MB log line.
 func ValidateKey(key string) error {
 	if len(key) < MinKeyLength || len(key) > MaxKeyLength {
-		return fmt.Errorf("%w %q: length %d, want %d to %d", ErrInvalidKey, key, len(key), MinKeyLength, MaxKeyLength)
+		var shown string
+		if len(key) > MaxKeyLength {
+			shown = fmt.Sprintf("%q... (cut)", key[:MaxKeyLength])
+		} else {
+			shown = fmt.Sprintf("%q", key)
+		}
+		return fmt.Errorf("%w %s: length %d, want %d to %d", ErrInvalidKey, shown, len(key), MinKeyLength, MaxKeyLength)
 	}
 	for i := 0; i < len(key); i++ {
 		if c := key[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {

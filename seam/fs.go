@@ -238,27 +238,5 @@ func (o *osFS) Lock(name string, kind LockKind) (func() error, error) {
 		m.Lock()
 		return func() error { m.Unlock(); return nil }, nil
 	}
-	fd, err := retryEINTR(func() (int, error) {
-		return unix.Open(name, unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-	})
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: name, Err: err}
-	}
-	if _, err := retryEINTR(func() (int, error) { return 0, unix.Flock(fd, unix.LOCK_EX) }); err != nil {
-		unix.Close(fd)
-		return nil, &os.PathError{Op: "flock", Path: name, Err: err}
-	}
-	return func() error {
-		// Closing the descriptor releases the flock; the explicit unlock
-		// reports an error that close alone would hide.
-		uerr := unix.Flock(fd, unix.LOCK_UN)
-		cerr := unix.Close(fd)
-		switch {
-		case uerr != nil:
-			return &os.PathError{Op: "flock", Path: name, Err: uerr}
-		case cerr != nil:
-			return &os.PathError{Op: "close", Path: name, Err: cerr}
-		}
-		return nil
-	}, nil
+	return flockPath(name)
 }

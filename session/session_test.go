@@ -387,7 +387,7 @@ func TestSessionMatchesModel(t *testing.T) {
 	})
 	t.Run("reference", func(t *testing.T) {
 		for i := uint64(0); i < runs/4; i++ {
-			dir := t.TempDir()
+			dir := privateDir(t)
 			p := sessCompare(base+i, steps, func(c model.Clock) (model.Store, error) {
 				return impl.Open(dir, impl.Options{Clock: c})
 			})
@@ -423,4 +423,15 @@ func sessSeed(t *testing.T) uint64 {
 	}
 	t.Logf("seed %d (replay with SESSIONCHECK_SEED=%d; runs use seed+i)", seed, seed)
 	return seed
+}
+
+// privateDir is a fresh directory only its owner can reach, as impl.Open
+// requires (t.TempDir makes it 0755).
+func privateDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

@@ -165,7 +165,7 @@ func parseTable(t *testing.T, doc, first string) ([]string, [][]string) {
 // result against the model; it returns the first disagreement.
 func script(t *testing.T, name string) error {
 	now := t0
-	s := openStore(t, name, t.TempDir(), impl.Options{Clock: func() time.Time { return now }})
+	s := openStore(t, name, privateDir(t), impl.Options{Clock: func() time.Time { return now }})
 	var st model.State
 	var k1, k2, k3 string
 	do := func(op model.Op) error {
@@ -251,7 +251,7 @@ func ops(calls []hookfs.Call, op string) []hookfs.Call {
 // beforehand, and returns the file-system calls op made.
 func trace(t *testing.T, name string, op func(s *impl.Store, key string) error) []hookfs.Call {
 	h := hookfs.Record(seam.OS)
-	s := openStore(t, name, t.TempDir(), impl.Options{FS: h})
+	s := openStore(t, name, privateDir(t), impl.Options{FS: h})
 	key, err := s.Create(vals("user", "42"), later)
 	require.NoError(t, err)
 	h.Reset(nil)
@@ -281,7 +281,7 @@ func TestTruncateThenLoad(t *testing.T) {
 		}
 	}
 	// And the consequence: an untouched save loses the values.
-	dir := t.TempDir()
+	dir := privateDir(t)
 	s := openStore(t, "truncate-then-load", dir, impl.Options{})
 	key, err := s.Create(vals("user", "42"), later)
 	require.NoError(t, err)
@@ -296,7 +296,7 @@ func TestTruncateThenLoad(t *testing.T) {
 // the same moment (just before the rename) sees the old record.
 func TestWriteInPlace(t *testing.T) {
 	for _, name := range []string{"reference", "write-in-place"} {
-		dir := t.TempDir()
+		dir := privateDir(t)
 		h := hookfs.Record(seam.OS)
 		s := openStore(t, name, dir, impl.Options{FS: h})
 		key, err := s.Create(vals("user", "42"), later)
@@ -334,7 +334,7 @@ func TestCheckThenRename(t *testing.T) {
 		calls := trace(t, name, save)
 		require.Equal(t, name == "reference", len(ops(calls, "lock")) == 1, "%s: %v", name, calls)
 
-		dir := t.TempDir()
+		dir := privateDir(t)
 		h := hookfs.Record(seam.OS)
 		s := openStore(t, name, dir, impl.Options{FS: h})
 		key, err := s.Create(vals("user", "42"), later)
@@ -368,7 +368,7 @@ func TestCheckThenRename(t *testing.T) {
 // reference re-reads under the lock and keeps it.
 func TestUnlockedSweep(t *testing.T) {
 	for _, name := range []string{"reference", "unlocked-sweep"} {
-		dir := t.TempDir()
+		dir := privateDir(t)
 		h := hookfs.Record(seam.OS)
 		// The sweeper's clock is past the expiry; the saving request's clock
 		// is just before it (the save began while the session was live).
@@ -417,7 +417,7 @@ func keyThenOthers(key string) func() (string, error) {
 func TestCreateWithoutExcl(t *testing.T) {
 	const key = "collision0000000"
 	for _, name := range []string{"reference", "create-without-excl"} {
-		dir := t.TempDir()
+		dir := privateDir(t)
 		h := hookfs.Record(seam.OS)
 		a := openStore(t, name, dir, impl.Options{FS: h, NewKey: keyThenOthers(key)})
 		b := openStore(t, name, dir, impl.Options{NewKey: keyThenOthers(key)})
@@ -511,7 +511,7 @@ func TestMutexInPlace(t *testing.T) {
 // save succeeded.
 func TestSwallowErrors(t *testing.T) {
 	for _, name := range []string{"reference", "swallow-errors"} {
-		dir := t.TempDir()
+		dir := privateDir(t)
 		h := hookfs.Record(seam.OS)
 		s := openStore(t, name, dir, impl.Options{FS: h})
 		key, err := s.Create(vals("user", "42"), later)
@@ -569,4 +569,15 @@ func joinAll(errs []error) error {
 		return fmt.Errorf("%s", b.String())
 	}
 	return nil
+}
+
+// privateDir is a fresh directory of mode 0700, as impl.Open requires
+// (t.TempDir makes its directories 0777 less the umask).
+func privateDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
