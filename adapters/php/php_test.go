@@ -152,7 +152,7 @@ func TestPHPFilesLinearizableWithoutCycle(t *testing.T) {
 // own into the file that is unlinked a moment later, and reports success:
 // its write is in neither the old session nor the new one.
 func TestPHPFilesCycleLosesConcurrentWrite(t *testing.T) {
-	res := runLin(t, argv(t, "files"), linConfig(t, 1, noClear, 40))
+	res := runLin(t, argv(t, "files"), linConfig(t, 1, noClear, 100))
 	requireViolation(t, res, "cycle-out")
 }
 
