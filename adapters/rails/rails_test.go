@@ -90,6 +90,11 @@ func TestRailsLogoutUndone(t *testing.T) {
 			t.Logf("lin-processes %s: %s, %d histories, %d operations (%d unknown, %d failed) in %.1fs, seed %d\n%s\nvisualization: %s",
 				res.Store, res.Verdict, res.Histories, res.Operations, res.UnknownOps, res.FailedOps, res.Seconds, res.Seed, res.Detail, res.Visualization)
 			require.Equal(t, linearizability.Violation, res.Verdict, res.Detail)
+			if res.FailedOps > 0 && res.Visualization == "" {
+				// FileStore's Errno::ENOENT (docs/FINDINGS.md R2): failures
+				// on a healthy file system are a violation by themselves.
+				return
+			}
 			require.FileExists(t, res.Visualization)
 			// Most counterexamples are the undone logout; some are a save
 			// lost to Rack's write-back of a loaded session (same
