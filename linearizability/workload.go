@@ -86,9 +86,8 @@ func (w Workload) withDefaults() Workload {
 	if w.PastPercent == 0 {
 		w.PastPercent = 15
 	}
-	if w.PastPercent < 0 {
-		w.PastPercent = 0
-	}
+	// A negative PastPercent stays negative (no draw is below it), so
+	// that withDefaults, which a check applies more than once, keeps it.
 	return w
 }
 

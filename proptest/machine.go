@@ -369,7 +369,7 @@ func (p *dirPool) forCase(t *rapid.T) string {
 
 // run is the property: one case, from a fresh directory to a sequence of
 // actions rapid draws.
-func run(open Opener, dirs *dirPool, session handleOpener) func(*rapid.T) {
+func run(open Opener, dirs *dirPool, session handleOpener, without ...model.Kind) func(*rapid.T) {
 	return func(t *rapid.T) {
 		dir := dirs.forCase(t)
 		m := &machine{open: open, dir: dir, now: epoch, names: make(map[string]string), openSession: session}
@@ -381,6 +381,9 @@ func run(open Opener, dirs *dirPool, session handleOpener) func(*rapid.T) {
 		m.store = st
 		t.Cleanup(func() { _ = closeStore(m.store) })
 		actions := m.actions()
+		for _, k := range without {
+			delete(actions, k.String())
+		}
 		if session != nil {
 			for name, a := range m.handleActions() {
 				actions[name] = a

@@ -109,6 +109,11 @@ type Config struct {
 	// NoHandle leaves the session-handle actions out, for a store that has
 	// only the store operations checked.
 	NoHandle bool
+	// Without leaves these store operations out of every case, for a
+	// backend that has no such operation (a worker that does not declare
+	// it, such as PHP's files handler without clear-expired). A left-out
+	// operation is checked by nothing: say so beside the verdict.
+	Without []model.Kind
 }
 
 // Verdict is the outcome of a run: package verdict's, whose rule
@@ -163,7 +168,7 @@ func Check(open Opener, cfg Config) Result {
 	if cfg.NoHandle {
 		session = nil
 	}
-	return check(open, cfg, func(open Opener, dirs *dirPool) func(*rapid.T) { return run(open, dirs, session) })
+	return check(open, cfg, func(open Opener, dirs *dirPool) func(*rapid.T) { return run(open, dirs, session, cfg.Without...) })
 }
 
 // CheckUntouchedSave runs only the property "save never observes its own

@@ -23,6 +23,18 @@ type Server struct {
 	// Features are declared in the hello response. Declare
 	// FeatureKeyPool only if Open honours Config.Keys.
 	Features []string
+	// Ops, if not empty, are the store operations declared in the hello
+	// response, for a store that lacks some (beego's file provider has no
+	// ClearExpired the protocol can express); the others are refused with
+	// an error response. Empty declares StoreOps.
+	Ops []string
+}
+
+func (s *Server) ops() []string {
+	if len(s.Ops) > 0 {
+		return s.Ops
+	}
+	return StoreOps
 }
 
 // Serve serves the store that open opens on r and w until r ends, declaring
@@ -128,7 +140,7 @@ func (st *serverState) handle(lineNo int, line []byte) (resp Response) {
 		resp.Protocol = Protocol
 		resp.Version = min(req.Version, Version)
 		resp.Name = st.srv.Name
-		resp.Ops = slices.Clone(StoreOps)
+		resp.Ops = slices.Clone(st.srv.ops())
 		resp.Features = slices.Clone(st.srv.Features)
 		return resp
 	case OpOpen:
@@ -157,6 +169,10 @@ func (st *serverState) handle(lineNo int, line []byte) (resp Response) {
 	kind, ok := KindOf(req.Op)
 	if !ok {
 		resp.Error = fmt.Sprintf("unknown op %q", req.Op)
+		return resp
+	}
+	if !slices.Contains(st.srv.ops(), req.Op) {
+		resp.Error = fmt.Sprintf("op %q is not supported by this worker", req.Op)
 		return resp
 	}
 	if !st.opened {

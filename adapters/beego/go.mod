@@ -1,0 +1,18 @@
+module github.com/sessioncheck/sessioncheck/adapters/beego
+
+go 1.26.0
+
+require (
+	github.com/beego/beego/v2 v2.3.8
+	github.com/sessioncheck/sessioncheck v0.0.0
+	github.com/stretchr/testify v1.12.1
+)
+
+require (
+	github.com/anishathalye/porcupine v1.3.1 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	pgregory.net/rapid v1.3.0 // indirect
+)
+
+replace github.com/sessioncheck/sessioncheck => ../..
