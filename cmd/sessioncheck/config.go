@@ -19,6 +19,7 @@ type config struct {
 	seed   int64
 	budget float64
 	out    string
+	report *reportDir // set by runAll once the directory is prepared
 	json   bool
 	worker []string // argv of an external worker, if any
 	list   bool
@@ -37,7 +38,8 @@ flags:
   -check list    comma-separated checks to run (default: every check; see -list)
   -seed n        seed for every check's random choices (default: from the clock, printed)
   -budget x      scale the work of every check (default 1; 0.2 is a quick look, 5 a soak)
-  -out dir       report directory, replaced each run (default ./sessioncheck-report)
+  -out dir       report directory (default ./sessioncheck-report); a later run replaces
+                 only the files its manifest lists and refuses a directory holding others
   -json          print results as JSON on stdout instead of the table
   -worker 'CMD ARGS'
                  check an external backend through the worker protocol (docs/PROTOCOL.md)
