@@ -19,6 +19,7 @@ type config struct {
 	seed   int64
 	budget float64
 	out    string
+	report *reportDir // set by runAll once the directory is prepared
 	json   bool
 	worker []string // argv of an external worker, if any
 	list   bool
@@ -36,8 +37,9 @@ flags:
   -store list    comma-separated stores to check (default: every built-in store; see -list)
   -check list    comma-separated checks to run (default: every check; see -list)
   -seed n        seed for every check's random choices (default: from the clock, printed)
-  -budget x      scale the work of every check (default 1; 0.2 is a quick look, 5 a soak)
-  -out dir       report directory, replaced each run (default ./sessioncheck-report)
+  -budget x      scale the work of every check, from 0.2 (a quick look) to 100 (default 1; 5 is a soak)
+  -out dir       report directory (default ./sessioncheck-report); a later run replaces
+                 only the files its manifest lists and refuses a directory holding others
   -json          print results as JSON on stdout instead of the table
   -worker 'CMD ARGS'
                  check an external backend through the worker protocol (docs/PROTOCOL.md)
@@ -73,16 +75,21 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return cfg, usagef("unexpected argument %q (see sessioncheck -h)", fs.Arg(0))
 	}
-	if !(cfg.budget > 0) || cfg.budget > 1000 {
-		return cfg, usagef("-budget %v: want a number above 0 and at most 1000", cfg.budget)
+	if !(cfg.budget >= minBudget && cfg.budget <= maxBudget) {
+		return cfg, usagef("-budget %v: want a number from %v to %v (below %v some checks do too little work to catch the catalogue's bugs)", cfg.budget, minBudget, maxBudget, minBudget)
 	}
 	if cfg.timeout < 0 {
 		return cfg, usagef("-timeout %v: want a positive duration such as 5s", cfg.timeout)
 	}
-	if cfg.out == "" {
-		return cfg, usagef("-out: the report directory must not be empty")
+	// An empty value set on purpose is a mistake (an unset variable in a
+	// CI job, say), not a request for the default: running the built-in
+	// catalogue instead would check nothing of the job's own and exit 0.
+	for _, name := range []string{"store", "check", "worker", "out"} {
+		if v := fs.Lookup(name).Value.String(); flagSet(fs, name) && strings.TrimSpace(v) == "" {
+			return cfg, usagef("-%s: empty value (leave the flag out for the default)", name)
+		}
 	}
-	if !seedSet(fs) {
+	if !flagSet(fs, "seed") {
 		cfg.seed = time.Now().UnixNano() % 1_000_000_000
 	}
 	var err error
@@ -102,9 +109,19 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	return cfg, nil
 }
 
-func seedSet(fs *flag.FlagSet) bool {
+// Budgets outside [minBudget, maxBudget] are refused. At minBudget every
+// check still meets the catalogue's expectations (the fault and crash
+// checks have floors of work below which they would miss their bugs on
+// some seeds; see checks.go); above maxBudget a run would take many hours
+// and it is better spent as several runs under different seeds.
+const (
+	minBudget = 0.2
+	maxBudget = 100
+)
+
+func flagSet(fs *flag.FlagSet, name string) bool {
 	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "seed" })
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
 }
 

@@ -4,7 +4,8 @@
 //
 // With no flags it checks every built-in store (the reference and its
 // variants) with every check in a fresh temporary directory, writes a report
-// directory (index.html and results.json) and exits 0 exactly when the
+// directory (index.html, results.json and a manifest of what it wrote, so
+// that the next run removes only that) and exits 0 exactly when the
 // reference passes everything and every variant is caught by every check
 // that must catch it. Exit status 1 means an expectation was not met; 2 means
 // the command was used wrongly.
@@ -48,12 +49,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		printList(stdout)
 		return 0
 	}
-	results, err := runAll(cfg, newProgress(stderr))
+	results, rep, err := runAll(cfg, newProgress(stderr))
 	if err != nil {
 		fmt.Fprintf(stderr, "sessioncheck: %v\n", err)
 		return 2
 	}
-	if err := writeReport(cfg.out, results); err != nil {
+	if err := rep.publish(results); err != nil {
 		fmt.Fprintf(stderr, "sessioncheck: %v\n", err)
 		return 2
 	}

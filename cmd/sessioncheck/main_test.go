@@ -32,6 +32,13 @@ type runResult struct {
 // sessioncheck runs the command in a child process.
 func sessioncheck(t *testing.T, args ...string) runResult {
 	t.Helper()
+	return sessioncheckIn(t, "", nil, args...)
+}
+
+// sessioncheckIn runs the command in a child process working in dir (""
+// for this one's), with env added to this process's environment.
+func sessioncheckIn(t *testing.T, dir string, env []string, args ...string) runResult {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +49,8 @@ func sessioncheck(t *testing.T, args ...string) runResult {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.WaitDelay = 5 * time.Second
-	cmd.Env = append(os.Environ(), asCommand+"=1")
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), asCommand+"=1"), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err = cmd.Run()
@@ -89,8 +97,18 @@ func TestBadUseIsOneLineAndStatus2(t *testing.T) {
 		{"unknown flag", []string{"-frobnicate"}, "frobnicate"},
 		{"stray argument", []string{"extra"}, `unexpected argument "extra"`},
 		{"bad budget", []string{"-budget", "-1"}, "-budget"},
+		{"budget below the floor", []string{"-budget", "0.1"}, "-budget 0.1: want a number from 0.2 to 100"},
+		{"budget that would run for days", []string{"-budget", "1000"}, "-budget 1000: want a number from 0.2 to 100"},
+		{"budget not a number", []string{"-budget", "NaN"}, "-budget NaN"},
+		{"empty worker", []string{"-worker", ""}, "-worker: empty value"},
+		{"blank worker", []string{"-worker", "  "}, "-worker: empty value"},
+		{"empty store", []string{"-store", ""}, "-store: empty value"},
+		{"empty store beside a worker", []string{"-store", "", "-worker", "true"}, "-store: empty value"},
+		{"empty check", []string{"-check", ""}, "-check: empty value"},
+		{"empty report directory", []string{"-out", ""}, "-out: empty value"},
+		{"store list with an empty name", []string{"-store", "reference,"}, `unknown store ""`},
 		{"report dir is a file", []string{"-check", "proptest", "-store", "reference", "-out", notDir}, "not a directory"},
-		{"report dir holds other files", []string{"-check", "proptest", "-store", "reference", "-out", occupied}, "refusing to replace"},
+		{"report dir holds other files", []string{"-check", "proptest", "-store", "reference", "-out", occupied}, "refusing to touch it"},
 		{"worker that does not exist", []string{"-worker", filepath.Join(dir, "no-such-worker")}, "-worker"},
 		{"worker that fails its hello", []string{"-worker", "sh -c 'echo not-json; exit 0'"}, "-worker"},
 		{"unterminated quote", []string{"-worker", "python3 'x"}, "unterminated"},

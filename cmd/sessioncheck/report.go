@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -14,42 +13,6 @@ import (
 	"github.com/sessioncheck/sessioncheck/impl/variants"
 	"github.com/sessioncheck/sessioncheck/verdict"
 )
-
-// prepareReport empties the report directory, or creates it. It replaces
-// only an earlier report (a directory holding results.json) or an empty
-// directory, so a mistyped -out never deletes someone's files.
-func prepareReport(out string) error {
-	st, err := os.Stat(out)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-	case err != nil:
-		return fmt.Errorf("report directory %s: %w", out, err)
-	case !st.IsDir():
-		return fmt.Errorf("report directory %s: exists and is not a directory", out)
-	default:
-		entries, err := os.ReadDir(out)
-		if err != nil {
-			return fmt.Errorf("report directory %s: %w", out, err)
-		}
-		if len(entries) > 0 {
-			if _, err := os.Stat(filepath.Join(out, "results.json")); err != nil {
-				return fmt.Errorf("report directory %s: not empty and not an earlier sessioncheck report; refusing to replace it", out)
-			}
-			if err := os.RemoveAll(out); err != nil {
-				return fmt.Errorf("report directory %s: %w", out, err)
-			}
-		}
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return fmt.Errorf("report directory %s: %w", out, err)
-	}
-	// Prove now that it is writable, before minutes of checks.
-	probe := filepath.Join(out, "results.json")
-	if err := os.WriteFile(probe, []byte("{\"results\":[]}\n"), 0o644); err != nil {
-		return fmt.Errorf("report directory %s: not writable: %w", out, err)
-	}
-	return nil
-}
 
 func reportIndex(out string) string { return filepath.Join(out, "index.html") }
 

@@ -145,17 +145,19 @@ func targets(cfg config) ([]target, error) {
 // runAll runs every chosen check on every chosen store, two at a time (the
 // machines this is meant for have two cores), and returns the results in
 // table order.
-func runAll(cfg config, prog *progress) ([]result, error) {
+func runAll(cfg config, prog *progress) ([]result, *reportDir, error) {
 	ts, err := targets(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := prepareReport(cfg.out); err != nil {
-		return nil, err
+	rep, err := prepareReport(cfg.out)
+	if err != nil {
+		return nil, nil, err
 	}
+	cfg.report = rep
 	tmp, err := os.MkdirTemp("", "sessioncheck-*")
 	if err != nil {
-		return nil, fmt.Errorf("scratch directory: %w", err)
+		return nil, nil, fmt.Errorf("scratch directory: %w", err)
 	}
 	defer os.RemoveAll(tmp)
 
@@ -191,12 +193,12 @@ func runAll(cfg config, prog *progress) ([]result, error) {
 	close(work)
 	wg.Wait()
 	prog.finish()
-	return results, nil
+	return results, rep, nil
 }
 
 func runOne(cfg config, tmp string, t target, c checkDef) result {
 	r := result{Store: t.name, Check: c.name, Expected: t.expectation(c.name), Seed: cfg.seed}
-	report := filepath.Join(cfg.out, safeName(t.name)+"."+c.name)
+	report := cfg.report.cellDir(safeName(t.name) + "." + c.name)
 	j := job{target: t, seed: cfg.seed, budget: cfg.budget, report: report, timeout: cfg.timeout}
 	var o outcome
 	start := time.Now()
