@@ -146,10 +146,6 @@ func Mount(disk *memfs.FS, mountpoint string, opts Options) (*Server, error) {
 		FsName:             fsName(),
 		Name:               "sessioncheck",
 		Debug:              opts.Debug,
-		// One request per process at a time is the kernel's order anyway
-		// for the calls a store makes; more background requests would only
-		// reorder asynchronous ones (release) against the next call.
-		MaxBackground: 1,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("fusefs: mount on %s: %w", mountpoint, err)
