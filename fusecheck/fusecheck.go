@@ -24,6 +24,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -43,22 +44,31 @@ type Config struct {
 	Operations int      // workload length (0: 8 for faults, 20 for crash)
 	// Timeout is each request's deadline (0: worker.DefaultTimeout).
 	Timeout time.Duration
+	// LeaveOut lists operations to leave out of the workload besides those
+	// the worker's hello does not declare (gorilla's worker declares
+	// clear-expired and fails it: FilesystemStore has none).
+	LeaveOut []model.Kind
 }
 
 // Result is the verdict of one run.
 type Result struct {
 	Verdict    string // "pass", "violation" or "error"
 	Seed       int64
-	Operations int    // operations in the workload
-	Points     int    // injection points (faults) or crash points (crash)
-	Units      int    // injections, or distinct crash images checked
-	Absorbed   int    // faults: injections after which the operation still succeeded, correctly
-	Violations int    // units that broke the contract
-	Detail     string // the first violation; "" on a pass
-	Seconds    float64
+	Operations int // operations in the workload
+	Points     int // injection points (faults) or crash points (crash)
+	Units      int // injections, or distinct crash images checked
+	Absorbed   int // faults: injections after which the operation still succeeded, correctly
+	Violations int // units that broke the contract
+	// LeftOut names the operations the worker does not support, which the
+	// workload left out (gorilla has no clear-expired).
+	LeftOut []string
+	Detail  string // the first violation; "" on a pass
+	Seconds float64
 }
 
-var keyInName = regexp.MustCompile(`[a-z0-9]{32}`)
+// keyInName finds key-like runs in file names: the reference names a
+// session s_<key>, gorilla session_<KEY> with its key in upper case.
+var keyInName = regexp.MustCompile(`[A-Za-z0-9]{16,64}`)
 
 // session is one mount of a disk with the session directory on it.
 type session struct {
@@ -93,7 +103,9 @@ func keysOn(disk *memfs.FS, known []string) []string {
 	keys := append([]string{workload.NeverKey}, known...)
 	names, _ := disk.ReadDir(workload.Dir)
 	for _, n := range names {
-		keys = append(keys, keyInName.FindAllString(n, -1)...)
+		for _, k := range keyInName.FindAllString(n, -1) {
+			keys = append(keys, strings.ToLower(k))
+		}
 	}
 	slices.Sort(keys)
 	return slices.Compact(keys)
@@ -180,6 +192,29 @@ func (d *driver) exec(op model.Op) model.Result {
 	return res
 }
 
+// stepsFor generates the workload and leaves out the operations the
+// worker does not support, as docs/PROTOCOL.md asks of a driver.
+func stepsFor(cfg Config) ([]workload.Step, []string, error) {
+	pool := workerstore.New(cfg.Argv, worker.Options{Timeout: cfg.Timeout})
+	defer pool.Close()
+	hello, err := pool.Hello()
+	if err != nil {
+		return nil, nil, fmt.Errorf("start the worker: %w", err)
+	}
+	var steps []workload.Step
+	var left []string
+	for _, st := range workload.Generate(cfg.Seed, cfg.Operations) {
+		if !hello.Supports(st.Kind) || slices.Contains(cfg.LeaveOut, st.Kind) {
+			if !slices.Contains(left, st.Kind.String()) {
+				left = append(left, st.Kind.String())
+			}
+			continue
+		}
+		steps = append(steps, st)
+	}
+	return steps, left, nil
+}
+
 // Errnos returns the errors injected into a request, as faults.Errnos does
 // for seam calls.
 func Errnos(r fusefs.Request) []syscall.Errno {
@@ -257,7 +292,11 @@ func Faults(cfg Config) Result {
 		res.Verdict, res.Detail, res.Seconds = verdict, detail, time.Since(start).Seconds()
 		return res
 	}
-	steps := workload.Generate(cfg.Seed, cfg.Operations)
+	steps, leftOut, err := stepsFor(cfg)
+	if err != nil {
+		return done("error", err.Error())
+	}
+	res.LeftOut, res.Operations = leftOut, len(steps)
 	base := &counter{self: uint32(os.Getpid()), inject: -1}
 	if v, err := faultRun(cfg, steps, base); err != nil {
 		return done("error", err.Error())
@@ -282,7 +321,7 @@ func Faults(cfg Config) Result {
 			}
 			res.Violations++
 			if res.Detail == "" {
-				res.Detail = fmt.Sprintf("seed %d: %s at request %d (%v): %s", cfg.Seed, errno.Error(), i, r, v)
+				res.Detail = fmt.Sprintf("seed %d: %s at request %d (%v, as named in the first run): %s", cfg.Seed, errno.Error(), i, r, v)
 			}
 		}
 	}
@@ -415,13 +454,18 @@ func Crash(cfg Config) Result {
 		snapshot(fmt.Sprintf("%s, before %v", where, r))
 		return 0
 	}
+	steps, leftOut, err := stepsFor(cfg)
+	if err != nil {
+		return done("error", err.Error())
+	}
+	res.LeftOut, res.Operations = leftOut, len(steps)
 	d, err := newDriver(cfg, fusefs.Options{Before: before})
 	if err != nil {
 		return done("error", err.Error())
 	}
 	diskRef = d.disk
 	var state model.State
-	for j, st := range workload.Generate(cfg.Seed, cfg.Operations) {
+	for j, st := range steps {
 		op := d.env.Prepare(st)
 		mu.Lock()
 		window = workload.Window{Before: state, InFlight: &op}
