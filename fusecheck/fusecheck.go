@@ -33,6 +33,7 @@ import (
 	"github.com/sessioncheck/sessioncheck/memfs"
 	"github.com/sessioncheck/sessioncheck/memfs/workload"
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/verdict"
 	"github.com/sessioncheck/sessioncheck/worker"
 	"github.com/sessioncheck/sessioncheck/worker/workerstore"
 )
@@ -62,8 +63,23 @@ type Result struct {
 	// LeftOut names the operations the worker does not support, which the
 	// workload left out (gorilla has no clear-expired).
 	LeftOut []string
+	// Work is what was counted; Why is what verdict.Judge said of it when
+	// it made a clean run something other than a pass.
+	Work    verdict.Work
+	Why     string
 	Detail  string // the first violation; "" on a pass
 	Seconds float64
+}
+
+// finish judges a run by the project's one rule (package verdict).
+func (r *Result) finish(found, detail string, start time.Time) Result {
+	r.Detail, r.Seconds = detail, time.Since(start).Seconds()
+	v, why := verdict.Judge(verdict.Verdict(found), r.Work)
+	r.Verdict, r.Why = string(v), why
+	if why != "" && r.Detail == "" {
+		r.Detail = why
+	}
+	return *r
 }
 
 // keyInName finds key-like runs in file names: the reference names a
@@ -287,11 +303,8 @@ func Faults(cfg Config) Result {
 	if cfg.Operations <= 0 {
 		cfg.Operations = 8
 	}
-	res := Result{Seed: cfg.Seed, Operations: cfg.Operations}
-	done := func(verdict, detail string) Result {
-		res.Verdict, res.Detail, res.Seconds = verdict, detail, time.Since(start).Seconds()
-		return res
-	}
+	res := Result{Seed: cfg.Seed, Operations: cfg.Operations, Work: verdict.Work{Unit: "injections"}}
+	done := func(found, detail string) Result { return res.finish(found, detail, start) }
 	steps, leftOut, err := stepsFor(cfg)
 	if err != nil {
 		return done("error", err.Error())
@@ -304,6 +317,9 @@ func Faults(cfg Config) Result {
 		return done("violation", "without any fault: "+v)
 	}
 	res.Points = len(base.seen)
+	for _, r := range base.seen {
+		res.Work.Planned += len(Errnos(r))
+	}
 	for i, r := range base.seen {
 		for _, errno := range Errnos(r) {
 			c := &counter{self: uint32(os.Getpid()), inject: i, errno: errno, want: r.Op}
@@ -312,6 +328,8 @@ func Faults(cfg Config) Result {
 				return done("error", fmt.Sprintf("%s at request %d (%v): %v", errno, i, r, err))
 			}
 			res.Units++
+			res.Work.Units++
+			res.Work.Operations += len(steps)
 			if v == "" {
 				continue
 			}
@@ -411,11 +429,8 @@ func Crash(cfg Config) Result {
 	if cfg.Operations <= 0 {
 		cfg.Operations = 20
 	}
-	res := Result{Seed: cfg.Seed, Operations: cfg.Operations}
-	done := func(verdict, detail string) Result {
-		res.Verdict, res.Detail, res.Seconds = verdict, detail, time.Since(start).Seconds()
-		return res
-	}
+	res := Result{Seed: cfg.Seed, Operations: cfg.Operations, Work: verdict.Work{Unit: "crash states"}}
+	done := func(found, detail string) Result { return res.finish(found, detail, start) }
 	type point struct {
 		op     int // the operation during (j) or after (-1-j) which the crash falls
 		window workload.Window
@@ -490,6 +505,7 @@ func Crash(cfg Config) Result {
 		return done("error", err.Error())
 	}
 	res.Points = len(points)
+	res.Work.Operations = len(steps)
 	seen := map[string]bool{}
 	for _, p := range points {
 		for _, img := range p.images {
@@ -500,6 +516,7 @@ func Crash(cfg Config) Result {
 				continue
 			}
 			seen[id] = true
+			res.Work.Planned++
 			w := p.window
 			if w.InFlight != nil {
 				w.Drawn = keysOn(img, nil)
@@ -509,6 +526,7 @@ func Crash(cfg Config) Result {
 				return done("error", fmt.Sprintf("%s: %v", p.where, err))
 			}
 			res.Units++
+			res.Work.Units++
 			if _, err := w.Check(obs); err != nil {
 				res.Violations++
 				if res.Detail == "" {

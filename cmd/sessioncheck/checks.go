@@ -9,6 +9,8 @@ import (
 	"github.com/sessioncheck/sessioncheck/crash"
 	"github.com/sessioncheck/sessioncheck/explore"
 	"github.com/sessioncheck/sessioncheck/faults"
+	"github.com/sessioncheck/sessioncheck/fusecheck"
+	"github.com/sessioncheck/sessioncheck/fusefs"
 	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/impl/variants"
 	"github.com/sessioncheck/sessioncheck/linearizability"
@@ -131,15 +133,6 @@ func runLinProcesses(j job) outcome {
 	return linOutcome(linearizability.CheckProcesses(argv, linConfig(j, 30)))
 }
 
-// needSeam explains why a check cannot run on a worker: it stands behind the
-// store's file-system seam, which a store in another process does not expose.
-func needSeam(j job) (outcome, bool) {
-	if j.target.builtin != nil {
-		return outcome{}, false
-	}
-	return outcome{verdict: "skipped", detail: "needs the store's file-system seam (seam.FS), which a worker process does not expose"}, true
-}
-
 // runExplore explores a built-in store through its file-system seam, and a
 // worker through the protocol's scheduling hook when its hello offers it.
 // explore judges its own counted work (verdict.Judge over Result.Work), so
@@ -164,17 +157,31 @@ func runExplore(j job) outcome {
 	return outcome{verdict: res.Verdict, operations: res.Operations, histories: res.Schedules, detail: res.Detail, work: &res.Work}
 }
 
+// overFUSE runs a fault or crash check on a worker, whose files it reaches
+// by serving the simulated disk over FUSE, or says exactly why it cannot.
+func overFUSE(j job, check func(fusecheck.Config) fusecheck.Result, ops int) outcome {
+	if err := fusefs.Available(); err != nil {
+		return outcome{verdict: "skipped", detail: "a worker's files are reachable only over FUSE, and " + err.Error()}
+	}
+	res := check(fusecheck.Config{Argv: j.target.worker, Seed: j.seed, Operations: ops})
+	detail := res.Detail
+	if len(res.LeftOut) > 0 {
+		detail = fmt.Sprintf("%s (left out, not offered by the worker: %v)", detail, res.LeftOut)
+	}
+	return outcome{verdict: res.Verdict, operations: res.Operations, histories: res.Units, detail: detail, work: &res.Work}
+}
+
 func runFaults(j job) outcome {
-	if o, skip := needSeam(j); skip {
-		return o
+	if j.target.builtin == nil {
+		return overFUSE(j, fusecheck.Faults, scale(8, j.budget))
 	}
 	res := faults.Check(j.target.builtin.Open, faults.Config{Seed: j.seed, Operations: scale(faults.DefaultOperations, j.budget)})
 	return outcome{verdict: res.Verdict, operations: res.Operations, histories: res.Injections, detail: res.Detail}
 }
 
 func runCrash(j job) outcome {
-	if o, skip := needSeam(j); skip {
-		return o
+	if j.target.builtin == nil {
+		return overFUSE(j, fusecheck.Crash, scale(20, j.budget))
 	}
 	res := crash.Check(j.target.builtin.Open, crash.Config{Seed: j.seed, Operations: scale(crash.DefaultOperations, j.budget)})
 	return outcome{verdict: res.Verdict, operations: res.Operations, histories: res.States, detail: res.Detail}
