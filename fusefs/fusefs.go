@@ -151,6 +151,7 @@ func Mount(disk *memfs.FS, mountpoint string, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("fusefs: mount on %s: %w", mountpoint, err)
 	}
 	s.srv = srv
+	track(s)
 	go func() {
 		srv.Serve()
 		close(s.served)
@@ -181,6 +182,7 @@ func (s *Server) Close() error {
 	s.closed = true
 	close(s.changed) // wakes every lock waiter, which now sees closed
 	s.mu.Unlock()
+	defer untrack(s)
 	var errs []error
 	if err := s.srv.Unmount(); err != nil {
 		if derr := unix.Unmount(s.dir, unix.MNT_DETACH); derr != nil && !errors.Is(derr, unix.EINVAL) {

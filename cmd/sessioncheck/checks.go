@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/sessioncheck/sessioncheck/crash"
@@ -163,6 +164,7 @@ func overFUSE(j job, check func(fusecheck.Config) fusecheck.Result, ops int) out
 	if err := fusefs.Available(); err != nil {
 		return outcome{verdict: "skipped", detail: "a worker's files are reachable only over FUSE, and " + err.Error()}
 	}
+	sweepOnce.Do(func() { fusefs.Sweep() }) // what a killed earlier run left mounted
 	res := check(fusecheck.Config{Argv: j.target.worker, Seed: j.seed, Operations: ops})
 	detail := res.Detail
 	if len(res.LeftOut) > 0 {
@@ -170,6 +172,8 @@ func overFUSE(j job, check func(fusecheck.Config) fusecheck.Result, ops int) out
 	}
 	return outcome{verdict: res.Verdict, operations: res.Operations, histories: res.Units, detail: detail, work: &res.Work}
 }
+
+var sweepOnce sync.Once
 
 func runFaults(j job) outcome {
 	if j.target.builtin == nil {
