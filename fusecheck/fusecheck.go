@@ -127,19 +127,31 @@ func keysOn(disk *memfs.FS, known []string) []string {
 	return slices.Compact(keys)
 }
 
-// observe mounts disk, starts a fresh worker on it with its clock before
-// every expiry, and loads each key.
-func observe(cfg Config, disk *memfs.FS, keys []string) (map[string]workload.Observation, error) {
+// observer reads disks back through one worker process, which each
+// observation opens afresh on another mount (a Python worker costs most of
+// a second to start; an open costs nothing like it).
+type observer struct {
+	cfg  Config
+	pool *workerstore.Pool
+}
+
+func newObserver(cfg Config) *observer {
+	return &observer{cfg: cfg, pool: workerstore.New(cfg.Argv, worker.Options{Timeout: cfg.Timeout})}
+}
+
+func (o *observer) close() error { return o.pool.Close() }
+
+// observe mounts disk, opens the worker's store on it afresh with its clock
+// before every expiry, and loads each key.
+func (o *observer) observe(disk *memfs.FS, keys []string) (map[string]workload.Observation, error) {
 	s, err := mountDisk(disk, fusefs.Options{})
 	if err != nil {
 		return nil, err
 	}
 	defer s.close()
-	pool := workerstore.New(cfg.Argv, worker.Options{Timeout: cfg.Timeout})
-	defer pool.Close()
-	st, err := pool.Open(s.dir, func() time.Time { return memfs.Epoch })
+	st, err := o.pool.Open(s.dir, func() time.Time { return memfs.Epoch })
 	if err != nil {
-		return nil, fmt.Errorf("open a fresh worker to read the disk back: %w", err)
+		return nil, fmt.Errorf("open a worker afresh to read the disk back: %w", err)
 	}
 	obs := map[string]workload.Observation{}
 	for _, k := range keys {
@@ -310,8 +322,10 @@ func Faults(cfg Config) Result {
 		return done("error", err.Error())
 	}
 	res.LeftOut, res.Operations = leftOut, len(steps)
+	ob := newObserver(cfg)
+	defer ob.close()
 	base := &counter{self: uint32(os.Getpid()), inject: -1}
-	if v, err := faultRun(cfg, steps, base); err != nil {
+	if v, err := faultRun(cfg, ob, steps, base); err != nil {
 		return done("error", err.Error())
 	} else if v != "" {
 		return done("violation", "without any fault: "+v)
@@ -323,7 +337,7 @@ func Faults(cfg Config) Result {
 	for i, r := range base.seen {
 		for _, errno := range Errnos(r) {
 			c := &counter{self: uint32(os.Getpid()), inject: i, errno: errno, want: r.Op}
-			v, err := faultRun(cfg, steps, c)
+			v, err := faultRun(cfg, ob, steps, c)
 			if err != nil {
 				return done("error", fmt.Sprintf("%s at request %d (%v): %v", errno, i, r, err))
 			}
@@ -353,7 +367,7 @@ const absorbed = "\x00absorbed"
 
 // faultRun runs the workload once with c's fault, and returns "" (or
 // absorbed) when the worker kept the contract.
-func faultRun(cfg Config, steps []workload.Step, c *counter) (string, error) {
+func faultRun(cfg Config, ob *observer, steps []workload.Step, c *counter) (string, error) {
 	d, err := newDriver(cfg, fusefs.Options{Before: c.before})
 	if err != nil {
 		if fired, _ := c.state(); fired {
@@ -373,7 +387,7 @@ func faultRun(cfg Config, steps []workload.Step, c *counter) (string, error) {
 			return "", fmt.Errorf("the worker is not deterministic: %s", bad)
 		}
 		if fired && !firedBefore {
-			obs, err := observe(cfg, d.disk, keysOn(d.disk, d.env.Known))
+			obs, err := ob.observe(d.disk, keysOn(d.disk, d.env.Known))
 			if err != nil {
 				return "", err
 			}
@@ -409,7 +423,7 @@ func faultRun(cfg Config, steps []workload.Step, c *counter) (string, error) {
 			return "", fmt.Errorf("request %d (%s) never came: the worker is not deterministic", c.inject, c.want)
 		}
 	}
-	obs, err := observe(cfg, d.disk, keysOn(d.disk, d.env.Known))
+	obs, err := ob.observe(d.disk, keysOn(d.disk, d.env.Known))
 	if err != nil {
 		return "", err
 	}
@@ -506,6 +520,8 @@ func Crash(cfg Config) Result {
 	}
 	res.Points = len(points)
 	res.Work.Operations = len(steps)
+	ob := newObserver(cfg)
+	defer ob.close()
 	seen := map[string]bool{}
 	for _, p := range points {
 		for _, img := range p.images {
@@ -521,7 +537,7 @@ func Crash(cfg Config) Result {
 			if w.InFlight != nil {
 				w.Drawn = keysOn(img, nil)
 			}
-			obs, err := observe(cfg, img, keysOn(img, known))
+			obs, err := ob.observe(img, keysOn(img, known))
 			if err != nil {
 				return done("error", fmt.Sprintf("%s: %v", p.where, err))
 			}
