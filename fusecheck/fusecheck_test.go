@@ -20,8 +20,8 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	workerBin = filepath.Join(dir, "sessioncheck-worker")
-	out, err := exec.Command("go", "build", "-o", workerBin, "github.com/sessioncheck/sessioncheck/cmd/sessioncheck-worker").CombinedOutput()
+	workerBin = filepath.Join(dir, "sessioncheck")
+	out, err := exec.Command("go", "build", "-o", workerBin, "github.com/sessioncheck/sessioncheck/cmd/sessioncheck").CombinedOutput()
 	if err != nil {
 		println(string(out))
 		os.RemoveAll(dir)
@@ -40,7 +40,7 @@ func need(t *testing.T) {
 }
 
 func cfg(store string, ops int) fusecheck.Config {
-	return fusecheck.Config{Argv: []string{workerBin, "-store", store}, Seed: 3, Operations: ops}
+	return fusecheck.Config{Argv: []string{workerBin, "worker", "-store", store}, Seed: 3, Operations: ops}
 }
 
 func TestCrashReference(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/memfs"
 	"github.com/sessioncheck/sessioncheck/model"
+	"github.com/sessioncheck/sessioncheck/seam"
 )
 
 // BenchmarkStore compares the reference store's Save and Load on the
@@ -43,7 +44,7 @@ func BenchmarkStore(b *testing.B) {
 					}})
 					require.NoError(b, err)
 					b.Cleanup(func() { require.NoError(b, srv.Close()) })
-					opts.FS, dir = impl.OS, filepath.Join(srv.Dir(), "s")
+					opts.FS, dir = seam.OS, filepath.Join(srv.Dir(), "s")
 				}
 				st, err := impl.Open(dir, opts)
 				require.NoError(b, err)
