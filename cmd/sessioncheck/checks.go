@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/sessioncheck/sessioncheck/crash"
 	"github.com/sessioncheck/sessioncheck/explore"
 	"github.com/sessioncheck/sessioncheck/faults"
+	"github.com/sessioncheck/sessioncheck/fusecheck"
+	"github.com/sessioncheck/sessioncheck/fusefs"
 	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/impl/variants"
 	"github.com/sessioncheck/sessioncheck/linearizability"
@@ -145,15 +148,6 @@ func runLinProcesses(j job) outcome {
 	return linOutcome(linearizability.CheckProcesses(argv, linConfig(j, 30, linProcessesFloor)))
 }
 
-// needSeam explains why a check cannot run on a worker: it stands behind the
-// store's file-system seam, which a store in another process does not expose.
-func needSeam(j job) (outcome, bool) {
-	if j.target.builtin != nil {
-		return outcome{}, false
-	}
-	return outcome{verdict: "skipped", detail: "needs the store's file-system seam (seam.FS), which a worker process does not expose"}, true
-}
-
 // runExplore explores a built-in store through its file-system seam, and a
 // worker through the protocol's scheduling hook when its hello offers it.
 // explore judges its own counted work (verdict.Judge over Result.Work), so
@@ -218,9 +212,26 @@ func rounds(j job, what string, n int, one func(seed int64) outcome) outcome {
 	return total
 }
 
+// overFUSE runs a fault or crash check on a worker, whose files it reaches
+// by serving the simulated disk over FUSE, or says exactly why it cannot.
+func overFUSE(j job, check func(fusecheck.Config) fusecheck.Result, ops int) outcome {
+	if err := fusefs.Available(); err != nil {
+		return outcome{verdict: "skipped", detail: "a worker's files are reachable only over FUSE, and " + err.Error()}
+	}
+	sweepOnce.Do(func() { fusefs.Sweep() }) // what a killed earlier run left mounted
+	res := check(fusecheck.Config{Argv: j.target.worker, Seed: j.seed, Operations: ops})
+	detail := res.Detail
+	if len(res.LeftOut) > 0 {
+		detail = fmt.Sprintf("%s (left out, not offered by the worker: %v)", detail, res.LeftOut)
+	}
+	return outcome{verdict: res.Verdict, operations: res.Operations, histories: res.Units, detail: detail, work: &res.Work}
+}
+
+var sweepOnce sync.Once
+
 func runFaults(j job) outcome {
-	if o, skip := needSeam(j); skip {
-		return o
+	if j.target.builtin == nil {
+		return overFUSE(j, fusecheck.Faults, scale(8, j.budget))
 	}
 	return rounds(j, "faults", max(faultsFloor, scale(faultsRounds, j.budget)), func(seed int64) outcome {
 		res := faults.Check(j.target.builtin.Open, faults.Config{Seed: seed, Operations: faultsOps})
@@ -229,8 +240,8 @@ func runFaults(j job) outcome {
 }
 
 func runCrash(j job) outcome {
-	if o, skip := needSeam(j); skip {
-		return o
+	if j.target.builtin == nil {
+		return overFUSE(j, fusecheck.Crash, scale(20, j.budget))
 	}
 	return rounds(j, "crash", max(crashFloor, scale(crashRounds, j.budget)), func(seed int64) outcome {
 		res := crash.Check(j.target.builtin.Open, crash.Config{Seed: seed, Operations: crashOps})
