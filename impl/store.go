@@ -211,8 +211,8 @@ func (s *Store) Read(key string) (model.Record, error) {
 	if len(data) > s.max {
 		return model.Record{}, &model.CorruptError{Key: key, Reason: fmt.Sprintf("file larger than the %d-byte limit", s.max)}
 	}
-	// Decode copies what it keeps, so the buffer can be reused.
-	return Decode(key, data, s.secret)
+	// DecodeVerified copies what it keeps, so the buffer can be reused.
+	return DecodeVerified(key, data, s.secret)
 }
 
 // readBuffers holds read buffers between loads: a load then costs one read
