@@ -232,7 +232,9 @@ func compareInt64(a, b int64) int {
 // it), a cycle-out on a cycle's old key, an expire on every key of the
 // history for a clear-expired, and the operation itself for the others.
 func Operations(h []Entry) []porcupine.Operation {
-	var ops []porcupine.Operation
+	// Most entries give one operation; growing a slice of 1M operations
+	// by appending was the largest cost of converting a long history.
+	ops := make([]porcupine.Operation, 0, len(h))
 	keys := map[string]bool{}
 	unknownCreates := false
 	for _, e := range h {
