@@ -169,6 +169,28 @@ func (m *machine) reopen(t *rapid.T) {
 	t.Logf("step %d: reopen the store on the same directory", m.step)
 }
 
+// storeKinds are the store operations, each an action of the suite under
+// its wire name.
+var storeKinds = []model.Kind{
+	model.OpCreate, model.OpLoad, model.OpSave, model.OpTouch,
+	model.OpDelete, model.OpExists, model.OpCycle, model.OpClearExpired,
+}
+
+// handleKinds are the store operations a session handle calls; the
+// handle's actions run only on a store that declares all of them.
+var handleKinds = []model.Kind{
+	model.OpCreate, model.OpLoad, model.OpSave, model.OpTouch, model.OpDelete, model.OpCycle,
+}
+
+func handleSupported(st model.Store) bool {
+	for _, k := range handleKinds {
+		if !model.Supports(st, k) {
+			return false
+		}
+	}
+	return true
+}
+
 // closeStore closes st if it can be closed.
 func closeStore(st model.Store) error {
 	if c, ok := st.(io.Closer); ok && st != nil {
@@ -369,7 +391,7 @@ func (p *dirPool) forCase(t *rapid.T) string {
 
 // run is the property: one case, from a fresh directory to a sequence of
 // actions rapid draws.
-func run(open Opener, dirs *dirPool, session handleOpener, without ...model.Kind) func(*rapid.T) {
+func run(open Opener, dirs *dirPool, session handleOpener, tl *tally, without ...model.Kind) func(*rapid.T) {
 	return func(t *rapid.T) {
 		dir := dirs.forCase(t)
 		m := &machine{open: open, dir: dir, now: epoch, names: make(map[string]string), openSession: session}
@@ -384,7 +406,16 @@ func run(open Opener, dirs *dirPool, session handleOpener, without ...model.Kind
 		for _, k := range without {
 			delete(actions, k.String())
 		}
-		if session != nil {
+		// An operation the store does not declare is never run: its
+		// refusal would be scored as a failure of a store that never
+		// claimed it (a worker's hello, model.Declarer).
+		for _, k := range storeKinds {
+			if !model.Supports(st, k) {
+				delete(actions, k.String())
+				tl.leftOut(k.String())
+			}
+		}
+		if session != nil && handleSupported(st) {
 			for name, a := range m.handleActions() {
 				actions[name] = a
 			}

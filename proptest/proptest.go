@@ -67,7 +67,7 @@ func TestStore(t *testing.T, open Opener) {
 	planned, _ := strconv.Atoi(current("checks"))
 	t.Run("operations", func(t *testing.T) {
 		tl := &tally{}
-		rapid.Check(t, tl.property(run(tl.opener(open), dirs, defaultSession)))
+		rapid.Check(t, tl.property(run(tl.opener(open), dirs, defaultSession, tl)))
 		judgeTest(t, tl, planned)
 	})
 	t.Run("untouched-save", func(t *testing.T) {
@@ -168,17 +168,17 @@ func Check(open Opener, cfg Config) Result {
 	if cfg.NoHandle {
 		session = nil
 	}
-	return check(open, cfg, func(open Opener, dirs *dirPool) func(*rapid.T) { return run(open, dirs, session, cfg.Without...) })
+	return check(open, cfg, func(open Opener, dirs *dirPool, tl *tally) func(*rapid.T) { return run(open, dirs, session, tl, cfg.Without...) })
 }
 
 // CheckUntouchedSave runs only the property "save never observes its own
 // truncation" (the "untouched-save" subtest of TestStore), the way Check
 // runs the whole suite. Config.Steps and NoHandle do not apply.
 func CheckUntouchedSave(open Opener, cfg Config) Result {
-	return check(open, cfg, func(open Opener, dirs *dirPool) func(*rapid.T) { return untouched(open, dirs, defaultSession) })
+	return check(open, cfg, func(open Opener, dirs *dirPool, _ *tally) func(*rapid.T) { return untouched(open, dirs, defaultSession) })
 }
 
-func check(open Opener, cfg Config, property func(Opener, *dirPool) func(*rapid.T)) Result {
+func check(open Opener, cfg Config, property func(Opener, *dirPool, *tally) func(*rapid.T)) Result {
 	if open == nil {
 		return Result{Verdict: Error, Err: fmt.Errorf("proptest: no Opener")}
 	}
@@ -230,7 +230,7 @@ func check(open Opener, cfg Config, property func(Opener, *dirPool) func(*rapid.
 	tb := &captureTB{name: "proptest"}
 	tl := &tally{}
 	var cases caseCounter
-	tb.run(cases.wrap(tl.property(property(tl.opener(open), &dirPool{root: root}))))
+	tb.run(cases.wrap(tl.property(property(tl.opener(open), &dirPool{root: root}, tl))))
 	r := tb.result(cfg.Seed, cases.count())
 	r.Work = tl.work(cfg.Checks)
 	found := r.Verdict
@@ -252,6 +252,9 @@ func check(open Opener, cfg Config, property func(Opener, *dirPool) func(*rapid.
 		}
 	}
 	r.Verdict = v
+	if len(r.Work.Unchecked) > 0 {
+		r.Report += fmt.Sprintf("not checked: %s (the store does not declare them, so no case ran them)\n", strings.Join(r.Work.Unchecked, ", "))
+	}
 	return r
 }
 

@@ -2,6 +2,8 @@ package proptest
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"fmt"
 	"io"
 	"sync"
@@ -33,6 +35,20 @@ type tally struct {
 	workerErrors int
 	hungOps      []string
 	broken       string // the first transport failure, for the report
+	// unchecked holds the operations left out because the store does
+	// not declare them (model.Declarer).
+	unchecked map[string]bool
+}
+
+// leftOut records that kind was not run because the store does not
+// declare it.
+func (tl *tally) leftOut(kind string) {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	if tl.unchecked == nil {
+		tl.unchecked = make(map[string]bool)
+	}
+	tl.unchecked[kind] = true
 }
 
 // abortCase unwinds a case after a transport failure. It passes through
@@ -126,7 +142,7 @@ func (tl *tally) work(planned int) verdict.Work {
 	return verdict.Work{
 		Unit: "cases", Planned: planned, Units: tl.cases, Operations: tl.ops,
 		Failed: tl.failed, Unknown: tl.hung + tl.workerErrors, Hung: tl.hung, HungOps: append([]string(nil), tl.hungOps...),
-		WorkerErrors: tl.workerErrors,
+		WorkerErrors: tl.workerErrors, Unchecked: slices.Sorted(maps.Keys(tl.unchecked)),
 	}
 }
 
@@ -142,6 +158,9 @@ func (c *counted) Close() error {
 	}
 	return nil
 }
+
+// Supports passes on what the store declares (model.Declarer).
+func (c *counted) Supports(kind model.Kind) bool { return model.Supports(c.Store, kind) }
 
 func (c *counted) Create(v model.Values, exp time.Time) (string, error) {
 	k, err := c.Store.Create(v, exp)
