@@ -74,6 +74,10 @@ type machine struct {
 	// open handle, if any (see handle.go).
 	openSession handleOpener
 	h           *handleState
+	// profile judges each result (model.Profile.Check); tl counts the
+	// differences it accepted.
+	profile model.Profile
+	tl      *tally
 }
 
 func (m *machine) clock() time.Time { return m.now }
@@ -232,9 +236,15 @@ func catch(f func()) (p any) {
 // that differs between replays of one case (so rapid can shrink it).
 func (m *machine) check(t *rapid.T, op model.Op, got model.Result, err error) {
 	m.step++
-	next, cerr := m.state.Check(op, got)
+	next, diff, cerr := m.profile.Check(m.state, op, got)
 	if cerr == nil {
 		m.state = next
+		if diff != "" {
+			// Accepted by the profile, and listed apart: never silent.
+			m.tl.differ(op.Kind.String() + ": " + diff)
+			t.Logf("step %d: %s → %s (difference: %s)", m.step, m.fmtOp(op), m.fmtResult(op.Kind, got), diff)
+			return
+		}
 		t.Logf("step %d: %s → %s", m.step, m.fmtOp(op), m.fmtResult(op.Kind, got))
 		return
 	}
@@ -391,16 +401,17 @@ func (p *dirPool) forCase(t *rapid.T) string {
 
 // run is the property: one case, from a fresh directory to a sequence of
 // actions rapid draws.
-func run(open Opener, dirs *dirPool, session handleOpener, tl *tally, without ...model.Kind) func(*rapid.T) {
+func run(open Opener, dirs *dirPool, session handleOpener, tl *tally, profile model.Profile, without ...model.Kind) func(*rapid.T) {
 	return func(t *rapid.T) {
 		dir := dirs.forCase(t)
-		m := &machine{open: open, dir: dir, now: epoch, names: make(map[string]string), openSession: session}
+		m := &machine{open: open, dir: dir, now: epoch, names: make(map[string]string), openSession: session, profile: profile, tl: tl}
 		st, err := open(dir, m.clock)
 		if err != nil {
 			t.Logf("%s", m.sanitize(err.Error()))
 			t.Fatalf("%v: cannot open the store on a fresh empty directory", errSetup)
 		}
 		m.store = st
+		m.profile = profile.For(st)
 		t.Cleanup(func() { _ = closeStore(m.store) })
 		actions := m.actions()
 		for _, k := range without {

@@ -2,10 +2,10 @@ package proptest
 
 import (
 	"errors"
-	"maps"
-	"slices"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -38,6 +38,30 @@ type tally struct {
 	// unchecked holds the operations left out because the store does
 	// not declare them (model.Declarer).
 	unchecked map[string]bool
+	// differences counts the differences the profile accepted, by kind
+	// (model.Profile.Check): listed apart from violations.
+	differences map[string]int
+}
+
+// differ counts one difference the profile accepted.
+func (tl *tally) differ(what string) {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	if tl.differences == nil {
+		tl.differences = make(map[string]int)
+	}
+	tl.differences[what]++
+}
+
+// diffs lists the differences accepted, each with its count, sorted.
+func (tl *tally) diffs() []string {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(tl.differences)) {
+		out = append(out, fmt.Sprintf("%s (%d×)", k, tl.differences[k]))
+	}
+	return out
 }
 
 // leftOut records that kind was not run because the store does not
@@ -161,6 +185,9 @@ func (c *counted) Close() error {
 
 // Supports passes on what the store declares (model.Declarer).
 func (c *counted) Supports(kind model.Kind) bool { return model.Supports(c.Store, kind) }
+
+// Declare passes on the store's declarations (model.ProfileDeclarer).
+func (c *counted) Declare(p model.Profile) model.Profile { return p.For(c.Store) }
 
 func (c *counted) Create(v model.Values, exp time.Time) (string, error) {
 	k, err := c.Store.Create(v, exp)

@@ -129,6 +129,16 @@ func (s *store) Supports(kind model.Kind) bool {
 	return s.client == nil || s.client.Hello.Supports(kind)
 }
 
+// Declare passes on the hello's declarations (model.ProfileDeclarer).
+func (s *store) Declare(p model.Profile) model.Profile {
+	s.pool.mu.Lock()
+	defer s.pool.mu.Unlock()
+	if s.client == nil {
+		return p
+	}
+	return s.client.Hello.Declare(p)
+}
+
 func (s *store) wire(t time.Time) time.Time { return t.Add(-s.shift) }
 func (s *store) back(t time.Time) time.Time { return t.Add(s.shift) }
 
