@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"sync"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sessioncheck/sessioncheck/model"

@@ -4,11 +4,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/sessioncheck/sessioncheck/model"
 	"io"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sessioncheck/sessioncheck/model"
 )
 
 var errHelp = errors.New("help requested")
