@@ -46,6 +46,17 @@ var profileRows = []specRow{
 		if next.Slot(kExpired).Stored || !next.Slot(kLive).Stored {
 			t.Errorf("after it the state is %v, want only the live session", next.Keys())
 		}
+		// A sweep that reports only some expired keys: the others went early.
+		s2 := build(t, map[string]model.Record{kExpired: {Values: vB, Expiry: t0.Add(-hour)}, kFresh: {Values: vA, Expiry: t0.Add(-hour)}})
+		if next, diff, ok := judge(t, model.Observable, s2, sweep, model.Result{Removed: []string{kFresh}}); !ok || diff == "" || len(next.Keys()) != 0 {
+			t.Errorf("a partial sweep report: ok=%v diff=%q left %v", ok, diff, next.Keys())
+		}
+		if _, diff, ok := judge(t, model.Observable, s2, sweep, model.Result{Removed: []string{kAbsent, kFresh}}); !ok || diff == "" {
+			t.Errorf("a sweep of a backend's own record: ok=%v diff=%q", ok, diff)
+		}
+		if _, _, ok := judge(t, model.Observable, s, sweep, model.Result{Removed: []string{kLive, kExpired}}); ok {
+			t.Error("observable accepts a sweep that reports removing a live session")
+		}
 		// An expired session is absent: loading it back is a violation.
 		load := model.Op{Kind: model.OpLoad, Key: kExpired, Now: t0}
 		if _, _, ok := judge(t, model.Observable, s, load, model.Result{Record: model.Record{Values: vB, Expiry: t0.Add(-hour)}}); ok {
