@@ -89,3 +89,30 @@ func firstLines(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// TestUndeclaredOpNotRun: lin-processes on a worker that leaves
+// clear-expired out of its hello passes on the reference and names the
+// operation as not checked; a real bug in a declared operation is still a
+// violation.
+func TestUndeclaredOpNotRun(t *testing.T) {
+	hostile := workertest.BuildHostile(t)
+	res, err := CheckProcesses(hostile(workertest.HostileNoSweep), hostileConfig(t, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != Pass || res.Work.Operations == 0 {
+		t.Fatalf("no-sweep: %s after %d operations, want pass:\n%s", res.Verdict, res.Work.Operations, res.Detail)
+	}
+	if len(res.Work.Unchecked) != 1 || res.Work.Unchecked[0] != "clear-expired" || !strings.Contains(res.Detail, "not checked: clear-expired") {
+		t.Errorf("no-sweep: unchecked %v, detail:\n%s", res.Work.Unchecked, res.Detail)
+	}
+	cfg := hostileConfig(t, 20)
+	cfg.OpTimeout = 5 * time.Second
+	res, err = CheckProcesses(hostile(workertest.HostileNoSweepUndelete), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != Violation {
+		t.Fatalf("no-sweep-undelete: %s, want violation:\n%s", res.Verdict, res.Detail)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -245,9 +246,11 @@ func run(mode Mode, name string, cs conns, cfg Config) (res Result, err error) {
 		}
 		res.Seconds = time.Since(start).Seconds()
 	}()
+	var unchecked []string
 	for _, w := range cfg.Mix.weights() {
 		if w.w > 0 && !cs.supports(w.kind) {
 			cfg.Mix = cfg.Mix.without(w.kind)
+			unchecked = append(unchecked, w.kind.String())
 		}
 	}
 	dir := cfg.Dir
@@ -270,6 +273,7 @@ func run(mode Mode, name string, cs conns, cfg Config) (res Result, err error) {
 	var unknownDetail string
 	w := &res.Work
 	w.Unit, w.Planned = "histories", cfg.Histories
+	w.Unchecked = unchecked
 	// judge gives the verdict from what the histories found and the
 	// counted work, and says why when the work decided it.
 	judge := func(found Verdict) {
@@ -277,6 +281,9 @@ func run(mode Mode, name string, cs conns, cfg Config) (res Result, err error) {
 		res.Verdict = v
 		if why != "" {
 			res.Detail = fmt.Sprintf("%s: %s\n%s", mode, why, res.Detail)
+		}
+		if len(unchecked) > 0 {
+			res.Detail += fmt.Sprintf("not checked: %s (the worker does not declare them, so no history ran them)\n", strings.Join(unchecked, ", "))
 		}
 	}
 	for h := range cfg.Histories {

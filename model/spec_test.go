@@ -450,7 +450,7 @@ func TestSpecRowsHaveTests(t *testing.T) {
 		inSpec[n] = true
 	}
 	tested := map[string]bool{}
-	for _, table := range [][]specRow{storeRows, handleRows} {
+	for _, table := range [][]specRow{storeRows, handleRows, profileRows} {
 		for _, r := range table {
 			if !inSpec[r.name] {
 				t.Errorf("test row %q is not a row of docs/SPEC.md", r.name)

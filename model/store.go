@@ -35,6 +35,24 @@ type Store interface {
 	ClearExpired() (removed []string, err error)
 }
 
+// Declarer is a store that supports only some operations: a worker
+// declares its operations in its hello (docs/PROTOCOL.md). A check never
+// runs an operation its store does not support, and says so in its report,
+// rather than scoring the refusal as the store's failure.
+type Declarer interface {
+	// Supports reports whether the store carries out operations of kind.
+	Supports(kind Kind) bool
+}
+
+// Supports reports whether st carries out operations of kind: every
+// operation, unless st is a [Declarer] that leaves kind out.
+func Supports(st Store, kind Kind) bool {
+	if d, ok := st.(Declarer); ok {
+		return d.Supports(kind)
+	}
+	return true
+}
+
 // Clock returns the current time. Stores read time only through one.
 type Clock func() time.Time
 

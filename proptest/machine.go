@@ -74,6 +74,10 @@ type machine struct {
 	// open handle, if any (see handle.go).
 	openSession handleOpener
 	h           *handleState
+	// profile judges each result (model.Profile.Check); tl counts the
+	// differences it accepted.
+	profile model.Profile
+	tl      *tally
 }
 
 func (m *machine) clock() time.Time { return m.now }
@@ -169,6 +173,28 @@ func (m *machine) reopen(t *rapid.T) {
 	t.Logf("step %d: reopen the store on the same directory", m.step)
 }
 
+// storeKinds are the store operations, each an action of the suite under
+// its wire name.
+var storeKinds = []model.Kind{
+	model.OpCreate, model.OpLoad, model.OpSave, model.OpTouch,
+	model.OpDelete, model.OpExists, model.OpCycle, model.OpClearExpired,
+}
+
+// handleKinds are the store operations a session handle calls; the
+// handle's actions run only on a store that declares all of them.
+var handleKinds = []model.Kind{
+	model.OpCreate, model.OpLoad, model.OpSave, model.OpTouch, model.OpDelete, model.OpCycle,
+}
+
+func handleSupported(st model.Store) bool {
+	for _, k := range handleKinds {
+		if !model.Supports(st, k) {
+			return false
+		}
+	}
+	return true
+}
+
 // closeStore closes st if it can be closed.
 func closeStore(st model.Store) error {
 	if c, ok := st.(io.Closer); ok && st != nil {
@@ -210,9 +236,15 @@ func catch(f func()) (p any) {
 // that differs between replays of one case (so rapid can shrink it).
 func (m *machine) check(t *rapid.T, op model.Op, got model.Result, err error) {
 	m.step++
-	next, cerr := m.state.Check(op, got)
+	next, diff, cerr := m.profile.Check(m.state, op, got)
 	if cerr == nil {
 		m.state = next
+		if diff != "" {
+			// Accepted by the profile, and listed apart: never silent.
+			m.tl.differ(op.Kind.String() + ": " + diff)
+			t.Logf("step %d: %s → %s (difference: %s)", m.step, m.fmtOp(op), m.fmtResult(op.Kind, got), diff)
+			return
+		}
 		t.Logf("step %d: %s → %s", m.step, m.fmtOp(op), m.fmtResult(op.Kind, got))
 		return
 	}
@@ -369,22 +401,32 @@ func (p *dirPool) forCase(t *rapid.T) string {
 
 // run is the property: one case, from a fresh directory to a sequence of
 // actions rapid draws.
-func run(open Opener, dirs *dirPool, session handleOpener, without ...model.Kind) func(*rapid.T) {
+func run(open Opener, dirs *dirPool, session handleOpener, tl *tally, profile model.Profile, without ...model.Kind) func(*rapid.T) {
 	return func(t *rapid.T) {
 		dir := dirs.forCase(t)
-		m := &machine{open: open, dir: dir, now: epoch, names: make(map[string]string), openSession: session}
+		m := &machine{open: open, dir: dir, now: epoch, names: make(map[string]string), openSession: session, profile: profile, tl: tl}
 		st, err := open(dir, m.clock)
 		if err != nil {
 			t.Logf("%s", m.sanitize(err.Error()))
 			t.Fatalf("%v: cannot open the store on a fresh empty directory", errSetup)
 		}
 		m.store = st
+		m.profile = profile.For(st)
 		t.Cleanup(func() { _ = closeStore(m.store) })
 		actions := m.actions()
 		for _, k := range without {
 			delete(actions, k.String())
 		}
-		if session != nil {
+		// An operation the store does not declare is never run: its
+		// refusal would be scored as a failure of a store that never
+		// claimed it (a worker's hello, model.Declarer).
+		for _, k := range storeKinds {
+			if !model.Supports(st, k) {
+				delete(actions, k.String())
+				tl.leftOut(k.String())
+			}
+		}
+		if session != nil && handleSupported(st) {
 			for name, a := range m.handleActions() {
 				actions[name] = a
 			}

@@ -67,7 +67,7 @@ func TestStore(t *testing.T, open Opener) {
 	planned, _ := strconv.Atoi(current("checks"))
 	t.Run("operations", func(t *testing.T) {
 		tl := &tally{}
-		rapid.Check(t, tl.property(run(tl.opener(open), dirs, defaultSession)))
+		rapid.Check(t, tl.property(run(tl.opener(open), dirs, defaultSession, tl, model.Strict)))
 		judgeTest(t, tl, planned)
 	})
 	t.Run("untouched-save", func(t *testing.T) {
@@ -114,6 +114,11 @@ type Config struct {
 	// it, such as PHP's files handler without clear-expired). A left-out
 	// operation is checked by nothing: say so beside the verdict.
 	Without []model.Kind
+	// Profile judges the store's results (model.Profile.Check); the zero
+	// value is model.Strict. Under model.Observable what it accepts as a
+	// difference is listed in Result.Differences, never a violation
+	// turned into a pass.
+	Profile model.Profile
 }
 
 // Verdict is the outcome of a run: package verdict's, whose rule
@@ -154,6 +159,10 @@ type Result struct {
 	Log string
 	// Err says why the verdict is Error.
 	Err error
+	// Differences lists what the profile accepted that the strict model
+	// does not (observable only), each with how often: the store's
+	// differences from the reference, apart from its violations.
+	Differences []string
 	// Work is what the run did, as verdict.Judge weighed it: cases
 	// finished, store operations (shrinking's included), and the
 	// operations that failed, hung or broke a worker's protocol.
@@ -168,17 +177,21 @@ func Check(open Opener, cfg Config) Result {
 	if cfg.NoHandle {
 		session = nil
 	}
-	return check(open, cfg, func(open Opener, dirs *dirPool) func(*rapid.T) { return run(open, dirs, session, cfg.Without...) })
+	return check(open, cfg, func(open Opener, dirs *dirPool, tl *tally) func(*rapid.T) {
+		return run(open, dirs, session, tl, cfg.Profile, cfg.Without...)
+	})
 }
 
 // CheckUntouchedSave runs only the property "save never observes its own
 // truncation" (the "untouched-save" subtest of TestStore), the way Check
 // runs the whole suite. Config.Steps and NoHandle do not apply.
 func CheckUntouchedSave(open Opener, cfg Config) Result {
-	return check(open, cfg, func(open Opener, dirs *dirPool) func(*rapid.T) { return untouched(open, dirs, defaultSession) })
+	return check(open, cfg, func(open Opener, dirs *dirPool, _ *tally) func(*rapid.T) {
+		return untouched(open, dirs, defaultSession)
+	})
 }
 
-func check(open Opener, cfg Config, property func(Opener, *dirPool) func(*rapid.T)) Result {
+func check(open Opener, cfg Config, property func(Opener, *dirPool, *tally) func(*rapid.T)) Result {
 	if open == nil {
 		return Result{Verdict: Error, Err: fmt.Errorf("proptest: no Opener")}
 	}
@@ -230,7 +243,7 @@ func check(open Opener, cfg Config, property func(Opener, *dirPool) func(*rapid.
 	tb := &captureTB{name: "proptest"}
 	tl := &tally{}
 	var cases caseCounter
-	tb.run(cases.wrap(tl.property(property(tl.opener(open), &dirPool{root: root}))))
+	tb.run(cases.wrap(tl.property(property(tl.opener(open), &dirPool{root: root}, tl))))
 	r := tb.result(cfg.Seed, cases.count())
 	r.Work = tl.work(cfg.Checks)
 	found := r.Verdict
@@ -252,6 +265,12 @@ func check(open Opener, cfg Config, property func(Opener, *dirPool) func(*rapid.
 		}
 	}
 	r.Verdict = v
+	if r.Differences = tl.diffs(); len(r.Differences) > 0 {
+		r.Report += fmt.Sprintf("differences (%s profile; not violations):\n  %s\n", cfg.Profile, strings.Join(r.Differences, "\n  "))
+	}
+	if len(r.Work.Unchecked) > 0 {
+		r.Report += fmt.Sprintf("not checked: %s (the store does not declare them, so no case ran them)\n", strings.Join(r.Work.Unchecked, ", "))
+	}
 	return r
 }
 

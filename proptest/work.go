@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -33,6 +35,44 @@ type tally struct {
 	workerErrors int
 	hungOps      []string
 	broken       string // the first transport failure, for the report
+	// unchecked holds the operations left out because the store does
+	// not declare them (model.Declarer).
+	unchecked map[string]bool
+	// differences counts the differences the profile accepted, by kind
+	// (model.Profile.Check): listed apart from violations.
+	differences map[string]int
+}
+
+// differ counts one difference the profile accepted.
+func (tl *tally) differ(what string) {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	if tl.differences == nil {
+		tl.differences = make(map[string]int)
+	}
+	tl.differences[what]++
+}
+
+// diffs lists the differences accepted, each with its count, sorted.
+func (tl *tally) diffs() []string {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(tl.differences)) {
+		out = append(out, fmt.Sprintf("%s (%d×)", k, tl.differences[k]))
+	}
+	return out
+}
+
+// leftOut records that kind was not run because the store does not
+// declare it.
+func (tl *tally) leftOut(kind string) {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	if tl.unchecked == nil {
+		tl.unchecked = make(map[string]bool)
+	}
+	tl.unchecked[kind] = true
 }
 
 // abortCase unwinds a case after a transport failure. It passes through
@@ -126,7 +166,7 @@ func (tl *tally) work(planned int) verdict.Work {
 	return verdict.Work{
 		Unit: "cases", Planned: planned, Units: tl.cases, Operations: tl.ops,
 		Failed: tl.failed, Unknown: tl.hung + tl.workerErrors, Hung: tl.hung, HungOps: append([]string(nil), tl.hungOps...),
-		WorkerErrors: tl.workerErrors,
+		WorkerErrors: tl.workerErrors, Unchecked: slices.Sorted(maps.Keys(tl.unchecked)),
 	}
 }
 
@@ -142,6 +182,12 @@ func (c *counted) Close() error {
 	}
 	return nil
 }
+
+// Supports passes on what the store declares (model.Declarer).
+func (c *counted) Supports(kind model.Kind) bool { return model.Supports(c.Store, kind) }
+
+// Declare passes on the store's declarations (model.ProfileDeclarer).
+func (c *counted) Declare(p model.Profile) model.Profile { return p.For(c.Store) }
 
 func (c *counted) Create(v model.Values, exp time.Time) (string, error) {
 	k, err := c.Store.Create(v, exp)

@@ -75,6 +75,11 @@ type Work struct {
 	// Interleaved counts the scenarios that had more than one
 	// interleaving (explore). Zero when the check is not explore.
 	Interleaved int `json:"interleaved"`
+	// Unchecked names the store operations the check left out because
+	// the store does not declare them (a worker's hello): they were never
+	// run, so the verdict says nothing about them. It does not change the
+	// verdict; reports list it.
+	Unchecked []string `json:"unchecked,omitempty"`
 	// Explores marks a Work from explore, where Interleaved must be > 0.
 	Explores bool `json:"-"`
 }

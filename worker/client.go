@@ -64,6 +64,21 @@ type Hello struct {
 	Version  int
 	Ops      []string
 	Features []string
+	// Granularity, ExistsMeaning and RemovedKeys are the optional
+	// declarations for the observable profile, as the worker sent them.
+	Granularity, ExistsMeaning, RemovedKeys string
+}
+
+// Declare fills in p with what the hello declares (model.ProfileDeclarer).
+// A declaration that does not parse is left out: the store is then judged
+// exactly on it, which can only make a difference a violation.
+func (h Hello) Declare(p model.Profile) model.Profile {
+	if d, err := time.ParseDuration(h.Granularity); err == nil && d > 0 {
+		p.Granularity = d
+	}
+	p.ExistsStored = p.ExistsStored || h.ExistsMeaning == "stat"
+	p.RemovedUnreported = p.RemovedUnreported || h.RemovedKeys == "unreported"
+	return p
 }
 
 // Supports reports whether the worker declared the store operation op.
@@ -185,7 +200,8 @@ func Start(argv []string, opts Options) (*Client, error) {
 		c.Kill()
 		return nil, fmt.Errorf("worker %q: hello: version %d, this driver speaks 1 to %d", argv[0], resp.Version, version)
 	}
-	c.Hello = Hello{Name: resp.Name, Version: resp.Version, Ops: resp.Ops, Features: resp.Features}
+	c.Hello = Hello{Name: resp.Name, Version: resp.Version, Ops: resp.Ops, Features: resp.Features,
+		Granularity: resp.Granularity, ExistsMeaning: resp.ExistsMeaning, RemovedKeys: resp.RemovedKeys}
 	for _, op := range []model.Kind{model.OpCreate, model.OpLoad, model.OpDelete} {
 		if !c.Hello.Supports(op) {
 			c.Kill()

@@ -97,19 +97,25 @@ type RecordJSON struct {
 // Response is one line from the worker to the driver: either a result
 // (Outcome set) or a protocol error (Error set).
 type Response struct {
-	ID       *int64      `json:"id"`
-	Outcome  string      `json:"outcome,omitempty"`
-	Message  string      `json:"message,omitempty"`
-	Error    string      `json:"error,omitempty"`
-	Protocol string      `json:"protocol,omitempty"` // hello
-	Version  int         `json:"version,omitempty"`  // hello
-	Name     string      `json:"name,omitempty"`     // hello
-	Ops      []string    `json:"ops,omitempty"`      // hello
-	Features []string    `json:"features,omitempty"` // hello
-	Key      string      `json:"key,omitempty"`      // create, cycle
-	Record   *RecordJSON `json:"record,omitempty"`   // load
-	Exists   *bool       `json:"exists,omitempty"`   // exists
-	Removed  []string    `json:"removed,omitempty"`  // clear-expired
+	ID       *int64   `json:"id"`
+	Outcome  string   `json:"outcome,omitempty"`
+	Message  string   `json:"message,omitempty"`
+	Error    string   `json:"error,omitempty"`
+	Protocol string   `json:"protocol,omitempty"` // hello
+	Version  int      `json:"version,omitempty"`  // hello
+	Name     string   `json:"name,omitempty"`     // hello
+	Ops      []string `json:"ops,omitempty"`      // hello
+	Features []string `json:"features,omitempty"` // hello
+	// Granularity, ExistsMeaning and RemovedKeys are the hello's optional
+	// declarations for the observable profile (protocol version 1.1; a
+	// worker that leaves them out is judged exactly).
+	Granularity   string      `json:"granularity,omitempty"`      // hello: e.g. "1s"
+	ExistsMeaning string      `json:"exists-semantics,omitempty"` // hello: "live" or "stat"
+	RemovedKeys   string      `json:"removed-keys,omitempty"`     // hello: "reported" or "unreported"
+	Key           string      `json:"key,omitempty"`              // create, cycle
+	Record        *RecordJSON `json:"record,omitempty"`           // load
+	Exists        *bool       `json:"exists,omitempty"`           // exists
+	Removed       []string    `json:"removed,omitempty"`          // clear-expired
 }
 
 // Config is what an open request carries: everything a worker needs to open

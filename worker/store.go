@@ -19,6 +19,13 @@ func (c *Client) Store() model.Store { return remote{c} }
 
 type remote struct{ c *Client }
 
+// Supports reports whether the worker declared kind in its hello; it makes
+// the store a model.Declarer, so checks leave out what it does not declare.
+func (r remote) Supports(kind model.Kind) bool { return r.c.Hello.Supports(kind) }
+
+// Declare passes on the hello's declarations (model.ProfileDeclarer).
+func (r remote) Declare(p model.Profile) model.Profile { return r.c.Hello.Declare(p) }
+
 // ErrUnsupported is returned for an operation the worker did not declare.
 var ErrUnsupported = errors.New("operation not supported by this worker")
 

@@ -362,7 +362,10 @@ class Worker:
             raise ProtocolError("hello: want version >= 1, got %r" % (version,))
         self.said_hello = True
         return {"id": rid, "outcome": "ok", "protocol": PROTOCOL, "version": min(version, MAX_VERSION),
-                "name": self.name, "ops": self.ops, "features": ["key-pool", "schedule"]}
+                "name": self.name, "ops": self.ops, "features": ["key-pool", "schedule"],
+                # Declarations for the observable profile (PROTOCOL.md 1.1):
+                # get_expiry_age drops fractions of a second, exists() is a stat.
+                "granularity": "1s", "exists-semantics": "stat"}
 
     def open(self, rid, msg):
         d = msg.get("dir")

@@ -88,6 +88,7 @@ func runProptest(j job) outcome {
 		Checks:     checks,
 		Dir:        j.dir,
 		ShrinkTime: shrinkTime,
+		Profile:    j.profile,
 	})
 	o := outcome{verdict: string(res.Verdict), operations: res.Steps, histories: res.Cases, detail: res.Report, work: &res.Work}
 	if res.Verdict == proptest.Error && res.Work.WorkerErrors == 0 {

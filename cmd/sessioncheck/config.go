@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sessioncheck/sessioncheck/model"
 )
 
 var errHelp = errors.New("help requested")
@@ -23,6 +25,8 @@ type config struct {
 	json   bool
 	worker []string // argv of an external worker, if any
 	list   bool
+	// profile is -profile: strict (default) or observable.
+	profile string
 	// timeout is the deadline of each operation sent to a worker (0: the
 	// checks' defaults); an operation that misses it counts as hung.
 	timeout time.Duration
@@ -46,6 +50,10 @@ flags:
                  with every check the protocol allows
   -timeout d     deadline of each operation sent to a worker (default 5s in lin-processes,
                  20s in proptest); one that misses it is killed and counted as hung
+  -profile p     strict (default: the reference's contract, every result exact) or
+                 observable (only what a web application's user can observe counts;
+                 a worker's hello may declare granularity, exists and sweep reporting;
+                 what it accepts is listed as differences, apart from violations)
   -list          list the stores and checks, one line each, and exit
 `
 
@@ -65,6 +73,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&wk, "worker", "", "")
 	fs.BoolVar(&cfg.list, "list", false, "")
 	fs.DurationVar(&cfg.timeout, "timeout", 0, "")
+	fs.StringVar(&cfg.profile, "profile", "strict", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			io.WriteString(stderr, usageText)
@@ -80,6 +89,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if cfg.timeout < 0 {
 		return cfg, usagef("-timeout %v: want a positive duration such as 5s", cfg.timeout)
+	}
+	if _, err := model.ParseProfile(cfg.profile); err != nil {
+		return cfg, usagef("-profile: %v", err)
 	}
 	// An empty value set on purpose is a mistake (an unset variable in a
 	// CI job, say), not a request for the default: running the built-in

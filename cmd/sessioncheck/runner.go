@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sessioncheck/sessioncheck/impl/variants"
+	"github.com/sessioncheck/sessioncheck/model"
 	"github.com/sessioncheck/sessioncheck/verdict"
 	"github.com/sessioncheck/sessioncheck/worker"
 )
@@ -54,6 +55,8 @@ type job struct {
 	report string // this result's directory inside the report
 	// timeout is -timeout: a worker operation's deadline (0: defaults).
 	timeout time.Duration
+	// profile is -profile, already validated.
+	profile model.Profile
 }
 
 // result is one row of results.json (schema in README.md).
@@ -200,6 +203,7 @@ func runOne(cfg config, tmp string, t target, c checkDef) result {
 	r := result{Store: t.name, Check: c.name, Expected: t.expectation(c.name), Seed: cfg.seed}
 	report := cfg.report.cellDir(safeName(t.name) + "." + c.name)
 	j := job{target: t, seed: cfg.seed, budget: cfg.budget, report: report, timeout: cfg.timeout}
+	j.profile, _ = model.ParseProfile(cfg.profile) // parseFlags validated it
 	var o outcome
 	start := time.Now()
 	if err := os.MkdirAll(report, 0o755); err != nil {

@@ -120,6 +120,25 @@ type store struct {
 	opened bool
 }
 
+// Supports reports whether the worker declared kind in its hello (the
+// store is a model.Declarer). Open has started the worker, so its hello is
+// known.
+func (s *store) Supports(kind model.Kind) bool {
+	s.pool.mu.Lock()
+	defer s.pool.mu.Unlock()
+	return s.client == nil || s.client.Hello.Supports(kind)
+}
+
+// Declare passes on the hello's declarations (model.ProfileDeclarer).
+func (s *store) Declare(p model.Profile) model.Profile {
+	s.pool.mu.Lock()
+	defer s.pool.mu.Unlock()
+	if s.client == nil {
+		return p
+	}
+	return s.client.Hello.Declare(p)
+}
+
 func (s *store) wire(t time.Time) time.Time { return t.Add(-s.shift) }
 func (s *store) back(t time.Time) time.Time { return t.Add(s.shift) }
 

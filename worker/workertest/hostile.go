@@ -19,6 +19,12 @@ const (
 	HostileRefuse   = "refuse"   // answers every store operation with an error response
 	HostileHang     = "hang"     // never answers a store operation
 	HostileDeadlock = "deadlock" // save and delete take two flocks in opposite orders
+	// HostileNoSweep is the reference store declaring every operation but
+	// clear-expired (and refusing it).
+	HostileNoSweep = "no-sweep"
+	// HostileNoSweepUndelete is HostileNoSweep whose delete removes
+	// nothing: a real bug in a declared operation.
+	HostileNoSweepUndelete = "no-sweep-undelete"
 )
 
 // BuildHostile builds the hostile worker into a directory of t's and

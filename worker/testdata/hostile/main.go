@@ -10,6 +10,10 @@
 //	deadlock  save takes lock A then lock B, delete B then A (flock on two
 //	          files in the session directory, shared by every process of a
 //	          history): a save and a delete in two processes deadlock
+//	no-sweep  the reference store, declaring every operation but
+//	          clear-expired (and refusing it, as PROTOCOL.md allows)
+//	no-sweep-undelete  as no-sweep, but delete answers ok and removes nothing
+//	          (a real bug in a declared operation)
 //
 // Hello and open are answered properly in every mode, so that the driver
 // gets as far as the store operations.
@@ -21,6 +25,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -51,6 +56,22 @@ func main() {
 			s, err := ref(cfg)
 			return &crossed{Store: s, a: filepath.Join(cfg.Dir, "lock-a"), b: filepath.Join(cfg.Dir, "lock-b")}, err
 		}
+	case "no-sweep", "no-sweep-undelete":
+		undelete := mode == "no-sweep-undelete"
+		srv := &worker.Server{Name: "hostile/" + mode, Features: []string{worker.FeatureKeyPool},
+			Ops: slices.DeleteFunc(slices.Clone(worker.StoreOps), func(op string) bool { return op == model.OpClearExpired.String() }),
+			Open: func(cfg worker.Config) (model.Store, error) {
+				s, err := ref(cfg)
+				if err != nil || !undelete {
+					return s, err
+				}
+				return undeleting{Store: s}, nil
+			}}
+		if err := srv.Serve(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
 	case "garbage", "refuse":
 		lines(mode)
 		return
@@ -62,6 +83,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// undeleting is the reference store whose delete of a valid key answers
+// ok and removes nothing: a deleted session comes back.
+type undeleting struct{ model.Store }
+
+func (u undeleting) Delete(key string) error {
+	if err := model.ValidateKey(key); err != nil {
+		return u.Store.Delete(key)
+	}
+	return nil
 }
 
 // lines answers hello and open, and every other request with a line that
