@@ -16,14 +16,25 @@ import (
 
 func reportIndex(out string) string { return filepath.Join(out, "index.html") }
 
+// resultsSchema names the version of results.json's format
+// (docs/results.schema.json). It changes only when a field is removed or
+// changes its meaning; new optional fields keep it.
+const resultsSchema = "sessioncheck/results/v1"
+
+// jsonReport is results.json. It was {"results": [...]} before it had a
+// schema version, so adding "schema" beside it breaks no consumer.
 type jsonReport struct {
+	Schema  string   `json:"schema"`
 	Results []result `json:"results"`
 }
 
 func writeJSON(w io.Writer, results []result) error {
+	if results == nil {
+		results = []result{} // "results" is an array, never null
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(jsonReport{Results: results})
+	return enc.Encode(jsonReport{Schema: resultsSchema, Results: results})
 }
 
 func writeReport(out string, results []result) error {
