@@ -224,6 +224,7 @@ Seed {{.Seed}} (rerun with <code>go run ./cmd/sessioncheck -seed {{.Seed}}</code
 <small>expected {{.Result.Expected}}; {{printf "%.1f" .Result.Seconds}} s; {{.Result.Operations}} ops{{if .Result.Histories}}; {{.Result.Histories}} {{.Unit}}{{end}}{{.Note}}</small>
 {{if .Result.Visualization}}<br><a href="{{.Result.Visualization}}">visualization</a>{{end}}
 {{if .Result.Counterexample}}<br><a href="{{.Result.Counterexample}}">{{if eq .Result.Verdict "violation"}}counterexample{{else}}details{{end}}</a>{{end}}
+{{if .Result.Picture}}<br><a href="{{.Result.Picture}}">picture</a>{{end}}
 </td>{{else}}<td class="none">—</td>{{end}}{{end}}</tr>
 {{end}}</table>
 <p><small>pass: no violation where none was expected · caught: a violation where one was expected ·
