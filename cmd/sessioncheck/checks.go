@@ -170,7 +170,11 @@ func runExplore(j job) outcome {
 			Budget: scale(explore.DefaultWorkerBudget, j.budget),
 		})
 	}
-	return outcome{verdict: res.Verdict, operations: res.Operations, histories: res.Schedules, detail: res.Detail, work: &res.Work}
+	o := outcome{verdict: res.Verdict, operations: res.Operations, histories: res.Schedules, detail: res.Detail, work: &res.Work}
+	if res.Counterexample != nil {
+		o.picture = explorePicture(res.Counterexample)
+	}
+	return o
 }
 
 // The fault and crash checks each run one seeded workload, and catch their

@@ -23,6 +23,7 @@ type config struct {
 	out    string
 	report *reportDir // set by runAll once the directory is prepared
 	json   bool
+	junit  string   // -junit: where to write JUnit XML, if anywhere
 	worker []string // argv of an external worker, if any
 	list   bool
 	// profile is -profile: strict (default) or observable.
@@ -45,6 +46,7 @@ flags:
   -out dir       report directory (default ./sessioncheck-report); a later run replaces
                  only the files its manifest lists and refuses a directory holding others
   -json          print results as JSON on stdout instead of the table
+  -junit file    also write the results as JUnit XML (one test case per store × check)
   -worker 'CMD ARGS'
                  check an external backend through the worker protocol (docs/PROTOCOL.md)
                  with every check the protocol allows
@@ -70,6 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&cfg.budget, "budget", 1, "")
 	fs.StringVar(&cfg.out, "out", "sessioncheck-report", "")
 	fs.BoolVar(&cfg.json, "json", false, "")
+	fs.StringVar(&cfg.junit, "junit", "", "")
 	fs.StringVar(&wk, "worker", "", "")
 	fs.BoolVar(&cfg.list, "list", false, "")
 	fs.DurationVar(&cfg.timeout, "timeout", 0, "")
@@ -96,7 +99,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	// An empty value set on purpose is a mistake (an unset variable in a
 	// CI job, say), not a request for the default: running the built-in
 	// catalogue instead would check nothing of the job's own and exit 0.
-	for _, name := range []string{"store", "check", "worker", "out"} {
+	for _, name := range []string{"store", "check", "worker", "out", "junit"} {
 		if v := fs.Lookup(name).Value.String(); flagSet(fs, name) && strings.TrimSpace(v) == "" {
 			return cfg, usagef("-%s: empty value (leave the flag out for the default)", name)
 		}

@@ -12,7 +12,7 @@
 //
 // Usage:
 //
-//	sessioncheck [-store list] [-check list] [-seed n] [-budget x] [-out dir] [-json] [-worker 'CMD ARGS'] [-list]
+//	sessioncheck [-store list] [-check list] [-seed n] [-budget x] [-out dir] [-json] [-junit file] [-worker 'CMD ARGS'] [-list]
 package main
 
 import (
@@ -57,6 +57,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := rep.publish(results); err != nil {
 		fmt.Fprintf(stderr, "sessioncheck: %v\n", err)
 		return 2
+	}
+	if cfg.junit != "" {
+		if err := writeJUnit(cfg.junit, results, cfg.out); err != nil {
+			fmt.Fprintf(stderr, "sessioncheck: %v\n", err)
+			return 2
+		}
+	}
+	if os.Getenv("GITHUB_ACTIONS") == "true" {
+		// Workflow commands on stderr under -json, so stdout stays JSON.
+		aw := stdout
+		if cfg.json {
+			aw = stderr
+		}
+		annotate(aw, results, cfg.out)
 	}
 	if cfg.json {
 		if err := writeJSON(stdout, results); err != nil {

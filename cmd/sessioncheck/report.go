@@ -16,14 +16,25 @@ import (
 
 func reportIndex(out string) string { return filepath.Join(out, "index.html") }
 
+// resultsSchema names the version of results.json's format
+// (docs/results.schema.json). It changes only when a field is removed or
+// changes its meaning; new optional fields keep it.
+const resultsSchema = "sessioncheck/results/v1"
+
+// jsonReport is results.json. It was {"results": [...]} before it had a
+// schema version, so adding "schema" beside it breaks no consumer.
 type jsonReport struct {
+	Schema  string   `json:"schema"`
 	Results []result `json:"results"`
 }
 
 func writeJSON(w io.Writer, results []result) error {
+	if results == nil {
+		results = []result{} // "results" is an array, never null
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(jsonReport{Results: results})
+	return enc.Encode(jsonReport{Schema: resultsSchema, Results: results})
 }
 
 func writeReport(out string, results []result) error {
@@ -213,6 +224,7 @@ Seed {{.Seed}} (rerun with <code>go run ./cmd/sessioncheck -seed {{.Seed}}</code
 <small>expected {{.Result.Expected}}; {{printf "%.1f" .Result.Seconds}} s; {{.Result.Operations}} ops{{if .Result.Histories}}; {{.Result.Histories}} {{.Unit}}{{end}}{{.Note}}</small>
 {{if .Result.Visualization}}<br><a href="{{.Result.Visualization}}">visualization</a>{{end}}
 {{if .Result.Counterexample}}<br><a href="{{.Result.Counterexample}}">{{if eq .Result.Verdict "violation"}}counterexample{{else}}details{{end}}</a>{{end}}
+{{if .Result.Picture}}<br><a href="{{.Result.Picture}}">picture</a>{{end}}
 </td>{{else}}<td class="none">—</td>{{end}}{{end}}</tr>
 {{end}}</table>
 <p><small>pass: no violation where none was expected · caught: a violation where one was expected ·

@@ -40,6 +40,7 @@ type outcome struct {
 	histories     int
 	detail        string
 	visualization string // file name inside the check's report directory
+	picture       string // an SVG of the counterexample (explorePicture), if drawn
 	// work is what the check counted and judged (verdict.Judge); nil for
 	// a check that counts only operations and histories, whose work
 	// runOne makes from those and judges the same way.
@@ -73,6 +74,9 @@ type result struct {
 	Detail         string  `json:"detail"`
 	Visualization  string  `json:"visualization"`
 	Counterexample string  `json:"counterexample"`
+	// Picture is the counterexample drawn as a self-contained SVG, a file
+	// in the report directory; absent when none was drawn.
+	Picture string `json:"picture,omitempty"`
 	// Work is the check's counted work (verdict.Work): what the verdict
 	// was judged on, with failed, unknown and hung operations, worker
 	// errors and restarts. Absent for a skipped check.
@@ -224,6 +228,12 @@ func runOne(cfg config, tmp string, t target, c checkDef) result {
 		name := "counterexample.txt"
 		if err := os.WriteFile(filepath.Join(report, name), []byte(o.detail+"\n"), 0o644); err == nil {
 			r.Counterexample = filepath.Join(filepath.Base(report), name)
+		}
+	}
+	if o.picture != "" {
+		name := "counterexample.svg"
+		if err := os.WriteFile(filepath.Join(report, name), []byte(o.picture), 0o644); err == nil {
+			r.Picture = filepath.Join(filepath.Base(report), name)
 		}
 	}
 	r.Status = status(r.Verdict, r.Expected, t.builtin != nil)
