@@ -16,6 +16,7 @@ import (
 
 	"github.com/sessioncheck/sessioncheck/crash"
 	"github.com/sessioncheck/sessioncheck/impl/variants"
+	"github.com/sessioncheck/sessioncheck/memfs/workload"
 )
 
 // CrashChildEnv, when set in a process's environment to a budget, makes
@@ -91,7 +92,7 @@ func ServeCrashChild() (bool, error) {
 	if !ok {
 		return true, fmt.Errorf("%s=%q: no such store in the catalogue", crashStoreEnv, name)
 	}
-	res := crash.Check(st.Open, crash.Config{Seed: 1, Operations: CrashOperations(budget)})
+	res := crash.Check(workload.ImplOpener(st.Open), crash.Config{Seed: 1, Operations: CrashOperations(budget)})
 	peak, err := PeakRSSKiB()
 	if err != nil {
 		return true, err

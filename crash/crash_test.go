@@ -10,6 +10,7 @@ import (
 	"github.com/sessioncheck/sessioncheck/crash"
 	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/impl/variants"
+	"github.com/sessioncheck/sessioncheck/memfs/workload"
 	"github.com/sessioncheck/sessioncheck/seam"
 	"github.com/sessioncheck/sessioncheck/verdict"
 )
@@ -30,7 +31,7 @@ func TestCatalogue(t *testing.T) {
 				seeds = []int64{1, 2, 3}
 			}
 			for _, seed := range seeds {
-				res := crash.Check(st.Open, crash.Config{Seed: seed})
+				res := crash.Check(workload.ImplOpener(st.Open), crash.Config{Seed: seed})
 				t.Logf("seed %d: %s, %d points, %d states, %d violations, %.2fs",
 					seed, res.Verdict, res.Points, res.States, res.Violations, res.Seconds)
 				switch {
@@ -57,7 +58,7 @@ func TestReportNamesEverything(t *testing.T) {
 	if !ok {
 		t.Fatal("no-fsync is not in the catalogue")
 	}
-	res := crash.Check(st.Open, crash.Config{Seed: 4, Operations: 10})
+	res := crash.Check(workload.ImplOpener(st.Open), crash.Config{Seed: 4, Operations: 10})
 	if res.Verdict != "violation" {
 		t.Fatalf("no-fsync: %s, want a violation", res.Verdict)
 	}
@@ -107,7 +108,7 @@ func TestResurrectionIsCaught(t *testing.T) {
 		opts.FS = &lazyUnlink{FS: opts.FS}
 		return impl.Open(dir, opts)
 	}
-	res := crash.Check(open, crash.Config{Seed: 1})
+	res := crash.Check(workload.ImplOpener(open), crash.Config{Seed: 1})
 	if res.Verdict != "violation" {
 		t.Fatalf("unlinks never made durable: %s, want a violation", res.Verdict)
 	}
@@ -121,7 +122,7 @@ func TestResurrectionIsCaught(t *testing.T) {
 // many operations it ran, in the verdict package's terms, and the verdict is
 // the one verdict.Judge gives that work.
 func TestWorkIsCounted(t *testing.T) {
-	res := crash.Check(impl.Open, crash.Config{Seed: 3, Operations: 25})
+	res := crash.Check(workload.ImplOpener(impl.Open), crash.Config{Seed: 3, Operations: 25})
 	w := res.Work
 	if res.Verdict != "pass" {
 		t.Fatalf("reference: %s:\n%s", res.Verdict, res.Detail)
@@ -141,7 +142,7 @@ func TestWorkIsCounted(t *testing.T) {
 // and that is an error, never a pass.
 func TestNoStoreIsAnError(t *testing.T) {
 	open := func(string, impl.Options) (*impl.Store, error) { return nil, errors.New("no such backend") }
-	res := crash.Check(open, crash.Config{Seed: 1})
+	res := crash.Check(workload.ImplOpener(open), crash.Config{Seed: 1})
 	if res.Verdict != "error" || !strings.Contains(res.Detail, "no such backend") {
 		t.Errorf("unopenable store: %s (%q), want an error naming why", res.Verdict, res.Detail)
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/sessioncheck/sessioncheck/faults"
 	"github.com/sessioncheck/sessioncheck/impl/variants"
+	"github.com/sessioncheck/sessioncheck/memfs/workload"
 )
 
 // TestCatalogue runs the check on every store in the catalogue and holds it
@@ -23,7 +24,7 @@ func TestCatalogue(t *testing.T) {
 				seeds = []int64{1, 2, 3}
 			}
 			for _, seed := range seeds {
-				res := faults.Check(st.Open, faults.Config{Seed: seed})
+				res := faults.Check(workload.ImplOpener(st.Open), faults.Config{Seed: seed})
 				t.Logf("seed %d: %s, %d points, %d injections, %d absorbed, %d violations, %.2fs",
 					seed, res.Verdict, res.Points, res.Injections, res.Absorbed, res.Violations, res.Seconds)
 				switch {

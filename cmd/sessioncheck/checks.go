@@ -15,6 +15,7 @@ import (
 	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/impl/variants"
 	"github.com/sessioncheck/sessioncheck/linearizability"
+	"github.com/sessioncheck/sessioncheck/memfs/workload"
 	"github.com/sessioncheck/sessioncheck/model"
 	"github.com/sessioncheck/sessioncheck/proptest"
 	"github.com/sessioncheck/sessioncheck/worker/builtin"
@@ -239,7 +240,7 @@ func runFaults(j job) outcome {
 		return overFUSE(j, fusecheck.Faults, scale(8, j.budget))
 	}
 	return rounds(j, "faults", max(faultsFloor, scale(faultsRounds, j.budget)), func(seed int64) outcome {
-		res := faults.Check(j.target.builtin.Open, faults.Config{Seed: seed, Operations: faultsOps})
+		res := faults.Check(workload.ImplOpener(j.target.builtin.Open), faults.Config{Seed: seed, Operations: faultsOps})
 		return outcome{verdict: res.Verdict, operations: res.Operations, histories: res.Injections, detail: res.Detail}
 	})
 }
@@ -249,7 +250,7 @@ func runCrash(j job) outcome {
 		return overFUSE(j, fusecheck.Crash, scale(20, j.budget))
 	}
 	return rounds(j, "crash", max(crashFloor, scale(crashRounds, j.budget)), func(seed int64) outcome {
-		res := crash.Check(j.target.builtin.Open, crash.Config{Seed: seed, Operations: crashOps})
+		res := crash.Check(workload.ImplOpener(j.target.builtin.Open), crash.Config{Seed: seed, Operations: crashOps})
 		return outcome{verdict: res.Verdict, operations: res.Operations, histories: res.States, detail: res.Detail}
 	})
 }

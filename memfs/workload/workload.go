@@ -6,7 +6,7 @@
 //
 // Everything is a function of the seed: the operations, the values (unique
 // per write, so every record found is attributable to the write that made
-// it), the clock and the keys the store draws (through impl.Options.NewKey).
+// it), the clock and the keys the store draws (through check.Env.NewKey).
 package workload
 
 import (
@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sessioncheck/sessioncheck/check"
 	"github.com/sessioncheck/sessioncheck/impl"
 	"github.com/sessioncheck/sessioncheck/memfs"
 	"github.com/sessioncheck/sessioncheck/memfs/hookfs"
@@ -38,8 +39,18 @@ const secret = "sessioncheck workload secret"
 // it exercise the not-found paths.
 const NeverKey = "never0created0000000000000000000"
 
-// Opener opens a store over dir, as impl.Open and the variants' Open do.
-type Opener = func(dir string, opts impl.Options) (*impl.Store, error)
+// Opener opens a store in an environment the workload decides; any
+// model.Store that does its I/O through Env.FS will do (see check.Env for
+// the determinism it needs).
+type Opener = check.Opener
+
+// ImplOpener adapts an opener of the reference's shape (impl.Open, the
+// variants' Open) to an Opener.
+func ImplOpener(open func(dir string, opts impl.Options) (*impl.Store, error)) Opener {
+	return func(e check.Env) (model.Store, error) {
+		return open(e.Dir, impl.Options{FS: e.FS, Clock: e.Clock, NewKey: e.NewKey, Secret: e.Secret})
+	}
+}
 
 // Step is one generated operation. Keys are chosen when it runs, because
 // only then is it known which keys exist.
@@ -93,7 +104,7 @@ func Generate(seed int64, n int) []Step {
 type Env struct {
 	Disk  *memfs.FS
 	FS    *hookfs.FS
-	Store *impl.Store
+	Store model.Store
 	Now   time.Time // the store's clock
 	Known []string  // keys Create and Cycle returned, in order
 	Drawn []string  // every key the store drew, in order
@@ -110,7 +121,7 @@ func NewEnv(open Opener, seed int64, hooks hookfs.Hooks) (*Env, error) {
 		return nil, err
 	}
 	e.FS = hookfs.New(e.Disk, hooks)
-	st, err := open(Dir, impl.Options{FS: e.FS, Clock: func() time.Time { return e.Now }, NewKey: e.newKey,
+	st, err := open(check.Env{Dir: Dir, FS: e.FS, Clock: func() time.Time { return e.Now }, NewKey: e.newKey,
 		Secret: []byte(secret)})
 	if err != nil {
 		return nil, fmt.Errorf("open store on an empty directory: %w", err)
@@ -202,14 +213,14 @@ func Observe(open Opener, fsys seam.FS, keys []string) (map[string]Observation, 
 // keeps one Observer for it and asks each moment only for the keys that
 // moment needs.
 type Observer struct {
-	store *impl.Store
+	store model.Store
 	seen  map[string]Observation
 }
 
 // NewObserver opens a fresh store on fsys, with its clock before every
 // expiry so that every stored record is live and shows.
 func NewObserver(open Opener, fsys seam.FS) (*Observer, error) {
-	st, err := open(Dir, impl.Options{FS: fsys, Clock: func() time.Time { return memfs.Epoch },
+	st, err := open(check.Env{Dir: Dir, FS: fsys, Clock: func() time.Time { return memfs.Epoch },
 		Secret: []byte(secret)})
 	if err != nil {
 		return nil, fmt.Errorf("reopen the store: %w", err)
