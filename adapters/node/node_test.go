@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessioncheck/sessioncheck/adapters/adaptertest"
+
 	"github.com/sessioncheck/sessioncheck/linearizability"
 	"github.com/sessioncheck/sessioncheck/model"
 	"github.com/sessioncheck/sessioncheck/proptest"
@@ -21,23 +23,15 @@ import (
 	"github.com/sessioncheck/sessioncheck/worker/workerstore"
 )
 
-func missing(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
-
 func argv(t *testing.T) []string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		missing(t, "node is not installed: apt-get install -y nodejs npm")
+		adaptertest.Missing(t, "node is not installed: apt-get install -y nodejs npm")
 	}
 	for _, m := range []string{"express-session", "session-file-store"} {
 		if _, err := os.Stat(filepath.Join("node_modules", m, "package.json")); err != nil {
-			missing(t, "npm package "+m+" is not installed: run `npm ci` in adapters/node")
+			adaptertest.Missing(t, "npm package "+m+" is not installed: run `npm ci` in adapters/node")
 		}
 	}
 	script, err := filepath.Abs("worker.js")

@@ -8,7 +8,6 @@ package php
 import (
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -17,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessioncheck/sessioncheck/adapters/adaptertest"
+
 	"github.com/sessioncheck/sessioncheck/linearizability"
 	"github.com/sessioncheck/sessioncheck/model"
 	"github.com/sessioncheck/sessioncheck/proptest"
@@ -24,33 +25,24 @@ import (
 	"github.com/sessioncheck/sessioncheck/worker/workerstore"
 )
 
-// missing fails (CI) or skips (elsewhere) a test whose runtime is absent.
-func missing(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
-
 // argv is the worker command for a handler ("files", "redis",
 // "redis --locking").
 func argv(t *testing.T, handler string, extra ...string) []string {
 	t.Helper()
 	php, err := exec.LookPath("php")
 	if err != nil {
-		missing(t, "php is not installed: apt-get install -y php-cli")
+		adaptertest.Missing(t, "php is not installed: apt-get install -y php-cli")
 	}
 	script, err := filepath.Abs("worker.php")
 	require.NoError(t, err)
 	args := strings.Fields(handler)
 	if args[0] == "redis" {
 		if out, err := exec.Command(php, "-r", "exit(extension_loaded('redis') ? 0 : 1);").CombinedOutput(); err != nil {
-			missing(t, fmt.Sprintf("PHP's redis extension is not loaded (%s): apt-get install -y php-redis", out))
+			adaptertest.Missing(t, fmt.Sprintf("PHP's redis extension is not loaded (%s): apt-get install -y php-redis", out))
 		}
 		c, err := net.DialTimeout("tcp", "127.0.0.1:6399", time.Second)
 		if err != nil {
-			missing(t, "no redis on 127.0.0.1:6399: run scripts/servers start redis (apt package redis-server)")
+			adaptertest.Missing(t, "no redis on 127.0.0.1:6399: run scripts/servers start redis (apt package redis-server)")
 		}
 		c.Close()
 	}

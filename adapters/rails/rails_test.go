@@ -10,7 +10,6 @@ package rails
 import (
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -19,6 +18,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessioncheck/sessioncheck/adapters/adaptertest"
+
 	"github.com/sessioncheck/sessioncheck/linearizability"
 	"github.com/sessioncheck/sessioncheck/model"
 	"github.com/sessioncheck/sessioncheck/proptest"
@@ -26,27 +27,19 @@ import (
 	"github.com/sessioncheck/sessioncheck/worker/workerstore"
 )
 
-func missing(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
-
 func argv(t *testing.T, cache string) []string {
 	t.Helper()
 	ruby, err := exec.LookPath("ruby")
 	if err != nil {
-		missing(t, "ruby is not installed: apt-get install -y ruby-actionpack ruby-activesupport ruby-dalli")
+		adaptertest.Missing(t, "ruby is not installed: apt-get install -y ruby-actionpack ruby-activesupport ruby-dalli")
 	}
 	if out, err := exec.Command(ruby, "-e", `require "action_dispatch"; require "active_support"; require "dalli"`).CombinedOutput(); err != nil {
-		missing(t, fmt.Sprintf("Rails is not loadable (%s): apt-get install -y ruby-actionpack ruby-activesupport ruby-dalli", out))
+		adaptertest.Missing(t, fmt.Sprintf("Rails is not loadable (%s): apt-get install -y ruby-actionpack ruby-activesupport ruby-dalli", out))
 	}
 	if cache == "memcache" {
 		c, err := net.DialTimeout("tcp", "127.0.0.1:11299", time.Second)
 		if err != nil {
-			missing(t, "no memcached on 127.0.0.1:11299: run scripts/servers start memcached (apt package memcached)")
+			adaptertest.Missing(t, "no memcached on 127.0.0.1:11299: run scripts/servers start memcached (apt package memcached)")
 		}
 		c.Close()
 	}
